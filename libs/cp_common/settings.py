@@ -1,0 +1,99 @@
+"""Service configuration from the environment, validated at start-up.
+
+Every service subclasses :class:`ServiceSettings` (adding its own fields, usually under an
+``env_prefix``) and calls :func:`load_settings`, which turns a validation failure into a
+:class:`SettingsError` whose message names each bad environment variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["local", "test", "production"]
+
+
+class SettingsError(RuntimeError):
+    """Configuration is invalid; the message names every offending variable."""
+
+
+def default_state_dir() -> Path:
+    """Project-local directory for embedded servers' data, keys and logs."""
+    return Path(__file__).resolve().parents[2] / ".state"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Field ``foo_bar`` is read from ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
+
+    service_name: str = "cryptopredict"
+    environment: Environment = "local"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    grpc_port: int = Field(default=0, ge=0, le=65535, description="0 disables the gRPC server")
+
+    database_url: str | None = None
+    db_pool_min_size: int = Field(default=1, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    redis_url: str | None = None
+    kafka_bootstrap_servers: str | None = None
+    # Idempotent producers need InitProducerId, which the embedded broker lacks.
+    kafka_enable_idempotence: bool = False
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    jwks_url: str | None = None
+    jwt_issuer: str = "cryptopredict-auth"
+    jwt_audience: str = "cryptopredict"
+
+    state_dir: Path = Field(default_factory=default_state_dir, alias="CP_STATE_DIR")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def _env_name(model: type[BaseSettings], loc: tuple[object, ...]) -> str:
+    field_name = str(loc[0]) if loc else "?"
+    field = model.model_fields.get(field_name)
+    if field is not None and isinstance(field.alias, str):
+        return field.alias.upper()
+    prefix = str(model.model_config.get("env_prefix") or "")
+    return f"{prefix}{field_name}".upper()
+
+
+def load_settings(model: type[SettingsT], **overrides: object) -> SettingsT:
+    """Build ``model`` from the environment, raising :class:`SettingsError` on bad values."""
+    try:
+        return model(**overrides)
+    except ValidationError as exc:
+        problems = [
+            f"{_env_name(model, err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        ]
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
