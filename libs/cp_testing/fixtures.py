@@ -1,0 +1,1 @@
+"""Pytest plugin (loaded via ``-p cp_testing.fixtures``): session-scoped real servers."""
