@@ -1,0 +1,133 @@
+"""The FastAPI app factory every service uses.
+
+It wires the envelope and error handlers, request ids, RED metrics, CORS, ``/healthz``
+(liveness: the process answers), ``/readyz`` (readiness: every registered dependency check
+passes within a timeout) and ``/metrics``. A service passes its routers, its readiness checks
+and its own lifespan (pools, consumers, gRPC server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from cp_common.http.envelope import error_body, ok
+from cp_common.http.error_handlers import install_error_handlers
+from cp_common.http.middleware import RequestContextMiddleware
+from cp_common.logging import configure_logging
+from cp_common.metrics import SERVICE_INFO, render_latest
+from cp_common.settings import ServiceSettings
+from cp_common.tracing import configure_tracing
+
+ReadinessCheck = Callable[[], Awaitable[Any]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+async def _run_check(check: ReadinessCheck) -> tuple[bool, float, str | None]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
+    except Exception as exc:  # a failed check is reported, never raised
+        reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return False, time.perf_counter() - started, reason
+    return True, time.perf_counter() - started, None
+
+
+def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["health"], include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> Any:
+        return ok({"status": "alive"})
+
+    @router.get("/readyz")
+    async def readyz() -> Any:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[n]) for n in names))
+        report = {
+            name: {"ok": passed, "latency_ms": round(elapsed * 1000, 2), **({"error": err} if err else {})}
+            for name, (passed, elapsed, err) in zip(names, results, strict=True)
+        }
+        if all(passed for passed, _, _ in results):
+            return ok({"status": "ready", "checks": report})
+        failing = ", ".join(n for n, r in report.items() if not r["ok"])
+        body = error_body(f"not ready: {failing}", 503)
+        body["data"] = {"status": "not_ready", "checks": report}
+        return JSONResponse(body, status_code=503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        payload, content_type = render_latest()
+        return Response(payload, media_type=content_type)
+
+    return router
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    version: str = "0.1.0",
+    routers: Sequence[APIRouter] = (),
+    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """Build a service's FastAPI app. ``readiness_checks`` may be filled in during lifespan
+    (pass a dict and add to it), because pools and clients only exist once started."""
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name)
+    SERVICE_INFO.labels(settings.service_name, version).set(1)
+    checks: dict[str, ReadinessCheck] = readiness_checks if readiness_checks is not None else {}
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+            return
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=app_lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.readiness_checks = checks
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(_health_router(checks))
+    for router in routers:
+        app.include_router(router)
+    if _tracing_active():
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
+
+
+def _tracing_active() -> bool:
+    from cp_common.tracing import tracing_enabled
+
+    return tracing_enabled()

@@ -1,0 +1,50 @@
+"""The one response envelope of the public API.
+
+Success: ``{"success": true, "data": ..., "timestamp": ...}``.
+Error:   ``{"success": false, "error": "...", "error_code": 404, "timestamp": ...}`` plus an
+optional ``details`` list (validation problems) and the ``request_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel, Generic[T]):
+    success: bool = True
+    data: T
+    timestamp: datetime = Field(default_factory=utc_now)
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    success: bool = False
+    error: str
+    error_code: int
+    timestamp: datetime = Field(default_factory=utc_now)
+    request_id: str | None = None
+    details: list[ErrorDetail] | None = None
+
+
+def ok(data: T) -> Envelope[T]:
+    return Envelope[Any](data=data)  # type: ignore[return-value]
+
+
+def error_body(
+    message: str, status: int, *, request_id: str | None = None, details: list[ErrorDetail] | None = None
+) -> dict[str, Any]:
+    body = ErrorEnvelope(error=message, error_code=status, request_id=request_id, details=details)
+    return body.model_dump(mode="json", exclude_none=True)
