@@ -1,0 +1,1 @@
+"""Developer tools run from the Makefile: protobuf code generation and buf (lint, breaking)."""
