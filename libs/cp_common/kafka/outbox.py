@@ -1,0 +1,169 @@
+"""Transactional outbox: events are written in the same PostgreSQL transaction as the state
+change they describe, then relayed to Kafka and marked sent.
+
+A crash between the write and the publish loses nothing: the row stays unsent and the next
+relay pass publishes it. A crash between the publish and the ``sent_at`` update publishes it
+again, which idempotent consumers absorb (delivery is at-least-once by design).
+
+Ordering: one relay pass runs at a time per schema (a transaction-scoped advisory lock), rows
+go out in ``id`` order, and a pass stops marking rows at the first failed send, so an event
+is never marked sent ahead of an earlier one for the same entity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+
+import asyncpg
+from google.protobuf.message import Message
+
+from cp_common import topics
+from cp_common.kafka import headers as h
+from cp_common.kafka.producer import EventProducer
+from cp_common.metrics import OUTBOX_PENDING, OUTBOX_RELAYED
+
+log = logging.getLogger(__name__)
+
+
+def notify_channel(schema: str) -> str:
+    return f"outbox_{schema}"
+
+
+async def enqueue(
+    conn: asyncpg.Connection,
+    topic: str,
+    message: Message,
+    *,
+    schema: str,
+    event_id: str | None = None,
+) -> str:
+    """Add an event to the outbox inside the caller's transaction; returns its event id.
+
+    The topic must be in :mod:`cp_common.topics`; the message type is checked against it and
+    the record key (the entity) is taken from the registry's key field.
+    """
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox.enqueue must run inside the transaction of the state change")
+    raw_key = topics.record_key(topic, message)
+    event_id = event_id or str(uuid.uuid4())
+    headers = h.new_event_headers(message.DESCRIPTOR.full_name, event_id)
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, record_key, payload, headers) VALUES ($1, $2, $3, $4, $5)",
+        uuid.UUID(event_id), topic, raw_key, message.SerializeToString(), json.dumps(headers),
+    )
+    # Delivered only when the transaction commits, so the relay never sees uncommitted rows.
+    await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
+    return event_id
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: EventProducer,
+        *,
+        schema: str,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def relay_once(self) -> int:
+        """Publish up to one batch of unsent rows; returns how many were marked sent."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            locked = await conn.fetchval(
+                "SELECT pg_try_advisory_xact_lock(hashtext($1))", f"outbox-relay.{self._schema}"
+            )
+            if not locked:
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, record_key, payload, headers FROM outbox "
+                "WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                OUTBOX_PENDING.labels(self._schema).set(0)
+                return 0
+            futures = []
+            for row in rows:
+                headers = json.loads(row["headers"])
+                futures.append(
+                    await self._producer.send_raw(
+                        row["topic"], row["payload"], key=row["record_key"], headers=headers
+                    )
+                )
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            sent_ids: list[int] = []
+            for row, result in zip(rows, results, strict=True):
+                if isinstance(result, BaseException):
+                    await conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                        row["id"], f"{type(result).__name__}: {result}"[:500],
+                    )
+                    log.warning("outbox publish failed", extra={"topic": row["topic"], "error": str(result)})
+                    break
+                sent_ids.append(row["id"])
+            if sent_ids:
+                await conn.execute(
+                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+                    sent_ids,
+                )
+                OUTBOX_RELAYED.labels(self._schema).inc(len(sent_ids))
+            pending = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            OUTBOX_PENDING.labels(self._schema).set(pending - len(sent_ids))
+            return len(sent_ids)
+
+    async def prune(self, older_than_days: int = 7) -> int:
+        """Delete rows sent more than ``older_than_days`` ago."""
+        result = await self._pool.execute(
+            "DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)", older_than_days
+        )
+        return int(result.split()[-1])
+
+    async def run(self) -> None:
+        """Relay until stopped: woken by NOTIFY on commit, polling as a fallback."""
+        listener = await self._pool.acquire()
+        channel = notify_channel(self._schema)
+
+        def on_notify(*_: object) -> None:
+            self._wakeup.set()
+
+        await listener.add_listener(channel, on_notify)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    relayed = await self.relay_once()
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("outbox relay pass failed", extra={"error": str(exc)})
+                    relayed = 0
+                if relayed >= self._batch_size:
+                    continue
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(channel, on_notify)
+            await self._pool.release(listener)
+
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self._schema}")
+        return self._task
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
