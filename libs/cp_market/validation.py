@@ -1,0 +1,312 @@
+"""Candle validation: turn parsed rows into clean canonical candles plus a report.
+
+Checks, in order (the first failing check gives the row's single ``RejectReason``):
+
+1. importer pre-rejections (``bad_number``, ``bad_timestamp``, ``stale_partial_candle``)
+   carried in the raw frame's ``_reject`` column;
+2. ``bad_timestamp`` (NaT open_time), ``missing_value`` (NaN price or volume),
+   ``non_positive_price`` (any price <= 0), ``negative_volume``;
+3. ``ohlc_inconsistent``: we need ``low <= min(open, close)`` and
+   ``high >= max(open, close)`` (relative tolerance 1e-9 for float noise);
+4. ``misaligned_time``: open_time not on the interval grid (e.g. 10:30 for 1h);
+5. ``unknown_symbol``; symbol reuse (see ``symbols.SYMBOL_REUSES``): policy ``remap``
+   renames (counted in ``symbols_remapped``), ``reject`` rejects with ``symbol_reused``;
+6. duplicates on (symbol, interval, open_time): the row with the highest importer
+   priority wins, ties go to the later row in the file ("latest row wins"); the others are
+   rejected as ``duplicate_superseded`` and counted (``duplicates_resolved``, and
+   ``duplicate_conflicts`` when values differed);
+7. incomplete candles: a candle is still open if ``open_time + interval > as_of``.
+   ``as_of`` is the capture time; when unknown, it is the latest open_time in the batch,
+   i.e. the last candle of a file is assumed to be the one that was open at download
+   time. Incomplete candles are rejected (``incomplete_candle``) unless
+   ``include_incomplete`` is set, in which case they are kept with ``is_closed=False``
+   and the ``incomplete`` flag, and must not be treated as closed.
+
+Flags on accepted rows (never rejections): ``zero_volume``; ``market_cap_missing`` (the
+source said 0, stored as NaN); ``extreme_wick`` when a wick (``high - max(open, close)``
+or ``min(open, close) - low``) is larger than ``wick_atr_k`` (8) x the ATR of the
+previous ``wick_atr_window`` (14) candles AND more than ``wick_min_fraction`` (5 %) of
+the price, or more than ``wick_max_fraction`` (50 %) of the price whatever the ATR.
+Flash-crash wicks are real prints, so they are flagged, not removed.
+
+Gaps (a step between consecutive candles of one symbol and source larger than the
+interval) are listed in the report and never filled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cp_market.candles import (
+    CANDLE_COLUMNS,
+    CandleFlag,
+    interval_delta,
+    to_candle_frame,
+    to_utc_timestamp,
+)
+from cp_market.report import Gap, ImportReport, RejectReason
+from cp_market.symbols import SYMBOL_REUSES
+
+RAW_EXTRA_COLUMNS = ("_line", "_file", "_priority", "_reject")
+"""Bookkeeping columns an importer may add to its raw frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationConfig:
+    """Tunable thresholds (defaults documented in the module docstring)."""
+
+    wick_atr_k: float = 8.0
+    wick_atr_window: int = 14
+    wick_min_fraction: float = 0.05
+    wick_max_fraction: float = 0.5
+    ohlc_rel_tolerance: float = 1e-9
+    symbol_reuse: str = "remap"  # or "reject"
+    include_incomplete: bool = False
+
+
+DEFAULT_CONFIG = ValidationConfig()
+
+
+def validate_candles(
+    raw: pd.DataFrame,
+    *,
+    interval: str,
+    as_of: object = None,
+    config: ValidationConfig = DEFAULT_CONFIG,
+    report: ImportReport | None = None,
+    file: str = "",
+) -> tuple[pd.DataFrame, ImportReport]:
+    """Validate ``raw`` candle rows; return the canonical frame of accepted rows and a report.
+
+    ``raw`` must hold the candle columns (``quote``, ``quote_volume``, ``market_cap``,
+    ``is_closed``, ``quality_flags`` optional) and may hold ``_line`` (1-based file line),
+    ``_file``, ``_priority`` (higher wins duplicates) and ``_reject`` (pre-rejection code).
+    """
+    rep = report if report is not None else ImportReport()
+    step = interval_delta(interval)
+    df = raw.copy()
+    n = len(df)
+    rep.rows_read += n
+    if file and file not in rep.files:
+        rep.files.append(file)
+    if n == 0:
+        return to_candle_frame(_with_defaults(df, interval)), rep
+    df = _with_defaults(df, interval)
+    if "_line" not in df.columns:
+        df["_line"] = np.arange(n) + 2
+    if "_file" not in df.columns:
+        df["_file"] = file
+    if "_priority" not in df.columns:
+        df["_priority"] = 0
+    if "_reject" not in df.columns:
+        df["_reject"] = None
+    df["_order"] = np.arange(n)
+    df["open_time"] = pd.to_datetime(df["open_time"], utc=True, errors="coerce")
+
+    reason = df["_reject"].astype(object).where(df["_reject"].notna(), None)
+    prices = df[["open", "high", "low", "close"]]
+
+    def mark(mask: pd.Series, code: RejectReason) -> None:
+        nonlocal reason
+        reason = reason.where(~(mask & reason.isna()), str(code))
+
+    mark(df["open_time"].isna(), RejectReason.BAD_TIMESTAMP)
+    mark(prices.isna().any(axis=1) | df["volume"].isna(), RejectReason.MISSING_VALUE)
+    mark((prices <= 0).any(axis=1), RejectReason.NON_POSITIVE_PRICE)
+    mark(df["volume"] < 0, RejectReason.NEGATIVE_VOLUME)
+    tol = config.ohlc_rel_tolerance
+    body_lo = df[["open", "close"]].min(axis=1)
+    body_hi = df[["open", "close"]].max(axis=1)
+    mark(
+        (df["low"] > body_lo * (1 + tol)) | (df["high"] < body_hi * (1 - tol)) | (df["low"] > df["high"]),
+        RejectReason.OHLC_INCONSISTENT,
+    )
+    aligned = _aligned(df["open_time"], step)
+    mark(~aligned & df["open_time"].notna(), RejectReason.MISALIGNED_TIME)
+    mark(df["symbol"].isna() | (df["symbol"].astype(str).str.strip() == ""), RejectReason.UNKNOWN_SYMBOL)
+
+    # symbol reuse
+    for rule in SYMBOL_REUSES:
+        hit = (df["symbol"] == rule.symbol) & (df["open_time"] >= rule.since) & reason.isna()
+        if hit.any():
+            if config.symbol_reuse == "reject":
+                mark(hit, RejectReason.SYMBOL_REUSED)
+            else:
+                df.loc[hit, "symbol"] = rule.new_symbol
+                rep.symbols_remapped[f"{rule.symbol}->{rule.new_symbol}"] += int(hit.sum())
+
+    # rows out of time order within a symbol, in file order
+    ok = reason.isna()
+    good = df[ok]
+    prev_max = good.groupby("symbol", sort=False)["open_time"].cummax().groupby(good["symbol"]).shift(1)
+    rep.out_of_order_rows += int((good["open_time"] < prev_max).sum())
+
+    # duplicates: sort so that the preferred row is last, keep it
+    good = good.sort_values(["symbol", "open_time", "_priority", "_order"], kind="stable")
+    dup = good.duplicated(["symbol", "open_time"], keep="last")
+    if dup.any():
+        keep_rows = good[~good.duplicated(["symbol", "open_time"], keep="last")]
+        winners = keep_rows.set_index(["symbol", "open_time"])[["open", "high", "low", "close", "volume"]]
+        losers = good[dup]
+        lw = winners.reindex(pd.MultiIndex.from_frame(losers[["symbol", "open_time"]]))
+        same = np.isclose(
+            losers[["open", "high", "low", "close", "volume"]].to_numpy(float),
+            lw.to_numpy(float),
+            rtol=1e-9,
+            atol=0,
+        ).all(axis=1)
+        rep.duplicates_resolved += int(dup.sum())
+        rep.duplicate_conflicts += int((~same).sum())
+        dup_detail = pd.Series(np.where(same, "identical", "conflict"), index=losers.index)
+        reason = reason.copy()
+        reason.loc[losers.index] = str(RejectReason.DUPLICATE)
+    else:
+        dup_detail = pd.Series(dtype=object)
+
+    # incomplete candles
+    ok = reason.isna()
+    cutoff = to_utc_timestamp(as_of)
+    if cutoff is None:
+        # capture time unknown: the latest candle in the batch (even a rejected one) was open
+        cutoff = df["open_time"].max()
+    incomplete = ok & ((df["open_time"] + step) > cutoff)
+    if config.include_incomplete:
+        df.loc[incomplete, "is_closed"] = False
+        _flag(df, incomplete, CandleFlag.INCOMPLETE)
+    else:
+        mark(incomplete, RejectReason.INCOMPLETE_CANDLE)
+
+    _record_rejections(df, reason, dup_detail, rep, file)
+    clean = df[reason.isna()].copy()
+
+    # flags on accepted rows
+    _flag(clean, clean["volume"] == 0, CandleFlag.ZERO_VOLUME)
+    mcap0 = clean["market_cap"] == 0
+    clean.loc[mcap0, "market_cap"] = np.nan
+    _flag(clean, mcap0, CandleFlag.MARKET_CAP_MISSING)
+    clean = clean.sort_values(["symbol", "open_time"], kind="stable")
+    _flag(clean, extreme_wick_mask(clean, config), CandleFlag.EXTREME_WICK)
+    for flag_str in clean["quality_flags"]:
+        if flag_str:
+            rep.flags.update(flag_str.split("|"))
+
+    rep.gaps.extend(find_gaps(clean, interval))
+    rep.rows_accepted += len(clean)
+    return to_candle_frame(clean[list(CANDLE_COLUMNS)]), rep
+
+
+def _with_defaults(df: pd.DataFrame, interval: str) -> pd.DataFrame:
+    df = df.copy()
+    defaults: dict[str, object] = {
+        "interval": interval,
+        "quote": "USD",
+        "quote_volume": np.nan,
+        "market_cap": np.nan,
+        "source": "unknown",
+        "is_closed": True,
+        "quality_flags": "",
+    }
+    for col, value in defaults.items():
+        if col not in df.columns:
+            df[col] = value
+    df["quality_flags"] = df["quality_flags"].fillna("").astype(object)
+    for c in ("open", "high", "low", "close", "volume", "quote_volume", "market_cap"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    return df
+
+
+def _aligned(times: pd.Series, step: pd.Timedelta) -> pd.Series:
+    out = pd.Series(True, index=times.index)
+    t = times.dropna()
+    if not t.empty:
+        out[t.index] = ((t - pd.Timestamp(0, tz="UTC")) % step) == pd.Timedelta(0)
+    return out
+
+
+def _flag(df: pd.DataFrame, mask: pd.Series, flag: CandleFlag) -> None:
+    """Add ``flag`` to ``quality_flags`` on the rows in ``mask`` (in place, no duplicates)."""
+    if not mask.any():
+        return
+    f = str(flag)
+    cur = df.loc[mask, "quality_flags"]
+    df.loc[mask, "quality_flags"] = cur.map(lambda s: _join_flag(s, f))
+
+
+def _join_flag(existing: str, flag: str) -> str:
+    if not existing:
+        return flag
+    return existing if flag in existing.split("|") else f"{existing}|{flag}"
+
+
+def _record_rejections(
+    df: pd.DataFrame, reason: pd.Series, dup_detail: pd.Series, rep: ImportReport, file: str
+) -> None:
+    bad = reason.notna()
+    if not bad.any():
+        return
+    sub = df.loc[bad, ["_file", "_line", "symbol", "open_time"]]
+    for idx, f, line, sym, t, code in zip(
+        sub.index, sub["_file"], sub["_line"], sub["symbol"], sub["open_time"], reason[bad], strict=True
+    ):
+        detail = str(dup_detail.get(idx, "")) if code == RejectReason.DUPLICATE else ""
+        rep.reject(
+            str(f or file),
+            int(line),
+            RejectReason(code),
+            symbol="" if pd.isna(sym) else str(sym),
+            open_time="" if pd.isna(t) else t.isoformat(),
+            detail=detail,
+        )
+
+
+def extreme_wick_mask(df: pd.DataFrame, config: ValidationConfig = DEFAULT_CONFIG) -> pd.Series:
+    """Boolean mask of candles with an extreme wick (see module docstring).
+
+    ``df`` must be sorted by (symbol, open_time).
+    """
+    if df.empty:
+        return pd.Series(False, index=df.index)
+    body_hi = df[["open", "close"]].max(axis=1)
+    body_lo = df[["open", "close"]].min(axis=1)
+    upper = df["high"] - body_hi
+    lower = body_lo - df["low"]
+    prev_close = df.groupby("symbol", sort=False)["close"].shift(1)
+    tr = pd.concat(
+        [df["high"] - df["low"], (df["high"] - prev_close).abs(), (df["low"] - prev_close).abs()], axis=1
+    ).max(axis=1)
+    atr_prev = tr.groupby(df["symbol"], sort=False).transform(
+        lambda s: s.shift(1).rolling(config.wick_atr_window, min_periods=3).mean()
+    )
+    upper_frac = upper / body_hi
+    lower_frac = lower / body_lo
+    by_atr = ((upper > config.wick_atr_k * atr_prev) & (upper_frac > config.wick_min_fraction)) | (
+        (lower > config.wick_atr_k * atr_prev) & (lower_frac > config.wick_min_fraction)
+    )
+    by_size = (upper_frac > config.wick_max_fraction) | (lower_frac > config.wick_max_fraction)
+    return (by_atr.fillna(False) | by_size.fillna(False)).astype(bool)
+
+
+def find_gaps(df: pd.DataFrame, interval: str, *, by_source: bool = True) -> list[Gap]:
+    """Holes in each (symbol[, source]) series of a candle frame sorted by open_time."""
+    if df.empty:
+        return []
+    step = interval_delta(interval)
+    keys = ["symbol", "source"] if by_source else ["symbol"]
+    d = df.sort_values([*keys, "open_time"], kind="stable")
+    prev = d.groupby(keys, sort=False)["open_time"].shift(1)
+    delta = d["open_time"] - prev
+    hole = delta > step
+    gaps: list[Gap] = []
+    for sym, src, after, before, dt in zip(
+        d.loc[hole, "symbol"],
+        d.loc[hole, "source"] if by_source else pd.Series("merged", index=d.index)[hole],
+        prev[hole],
+        d.loc[hole, "open_time"],
+        delta[hole],
+        strict=True,
+    ):
+        gaps.append(Gap(str(sym), interval, str(src), after, before, int(dt / step) - 1))
+    return gaps
