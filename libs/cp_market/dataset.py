@@ -41,7 +41,7 @@ from cp_market.importers.scanner import (
 )
 from cp_market.report import ImportReport
 from cp_market.symbols import SYMBOL_REUSES
-from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, find_gaps
+from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, find_gaps, validate_candles
 
 SOURCE_PRIORITY: tuple[str, ...] = ("binance", "cryptodatadownload", "cmc", "yahoo", "synthetic")
 """Merge priority for overlapping candles, best first."""
@@ -104,7 +104,7 @@ def load_candles(
     if wanted is not None:
         file_symbols = set(wanted) | {r.symbol for r in SYMBOL_REUSES if r.new_symbol in wanted}
 
-    frames: list[pd.DataFrame] = []
+    raws: list[pd.DataFrame] = []
     for f in scan_directory(data_dir).of_kind(KIND_CANDLES):
         if f.interval != interval:
             continue
@@ -112,13 +112,13 @@ def load_candles(
             continue
         if file_symbols is not None and f.symbol is not None and f.symbol not in file_symbols:
             continue
-        frame, rep = CANDLE_IMPORTERS[f.format].import_file(f.path, config=cfg)
-        report.merge(rep)
-        if not frame.empty:
-            frames.append(frame)
-    if not frames:
+        raw, _ = CANDLE_IMPORTERS[f.format].parse_file(f.path, interval=interval)
+        raw["_file"] = _relative_name(f.path, data_dir)
+        raws.append(raw)
+    if not raws:
         return empty_candle_frame(), report
-    df = pd.concat(frames, ignore_index=True)
+    # one validation pass over all files (duplicates, capture time, gaps stay per file)
+    df, _ = validate_candles(pd.concat(raws, ignore_index=True), interval=interval, config=cfg, report=report)
     if wanted is not None:
         df = df[df["symbol"].isin(wanted)]
     df = merge_sources(df, source_priority=source_priority, report=report)
@@ -131,6 +131,13 @@ def load_candles(
     df = to_candle_frame(df)
     report.series_gaps.extend(find_gaps(df, interval, by_source=False))
     return df, report
+
+
+def _relative_name(path: Path, root: Path | str) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _asdict(cfg: ValidationConfig) -> dict[str, object]:
@@ -152,7 +159,7 @@ def merge_sources(
         return df
     rank_of = {s: i for i, s in enumerate(source_priority)}
     d = df.copy()
-    d["_rank"] = d["source"].map(lambda s: rank_of.get(s, len(rank_of))).astype(int)
+    d["_rank"] = d["source"].map(rank_of).fillna(len(rank_of)).astype(int)
     d = d.sort_values(["symbol", "interval", "open_time", "_rank"], kind="stable")
     key = ["symbol", "interval", "open_time"]
     mcap = d.dropna(subset=["market_cap"]).drop_duplicates(key)[[*key, "market_cap"]]

@@ -55,6 +55,7 @@ class Gap:
     after: pd.Timestamp  # last open_time before the hole
     before: pd.Timestamp  # first open_time after the hole
     missing: int
+    file: str = ""
 
 
 @dataclass
@@ -133,9 +134,10 @@ class ImportReport:
         )
 
     def gaps_frame(self) -> pd.DataFrame:
-        cols = ["symbol", "interval", "source", "after", "before", "missing"]
+        cols = ["symbol", "interval", "source", "after", "before", "missing", "file"]
         return pd.DataFrame(
-            [(g.symbol, g.interval, g.source, g.after, g.before, g.missing) for g in self.gaps], columns=cols
+            [(g.symbol, g.interval, g.source, g.after, g.before, g.missing, g.file) for g in self.gaps],
+            columns=cols,
         )
 
     def summary(self) -> dict[str, object]:

@@ -50,7 +50,7 @@ from cp_market.candles import (
 from cp_market.report import Gap, ImportReport, RejectReason
 from cp_market.symbols import SYMBOL_REUSES
 
-RAW_EXTRA_COLUMNS = ("_line", "_file", "_priority", "_reject")
+RAW_EXTRA_COLUMNS = ("_line", "_file", "_priority", "_reject", "_as_of")
 """Bookkeeping columns an importer may add to its raw frame."""
 
 
@@ -83,22 +83,28 @@ def validate_candles(
 
     ``raw`` must hold the candle columns (``quote``, ``quote_volume``, ``market_cap``,
     ``is_closed``, ``quality_flags`` optional) and may hold ``_line`` (1-based file line),
-    ``_file``, ``_priority`` (higher wins duplicates) and ``_reject`` (pre-rejection code).
+    ``_file``, ``_priority`` (higher wins duplicates), ``_reject`` (pre-rejection code) and
+    ``_as_of`` (per-row capture time). Rows of several files can be validated in one call:
+    duplicates, ordering, wicks, gaps and the default capture time are per ``_file``.
+    An explicit ``as_of`` applies to every row.
     """
     rep = report if report is not None else ImportReport()
     step = interval_delta(interval)
     df = raw.copy()
     n = len(df)
     rep.rows_read += n
-    if file and file not in rep.files:
-        rep.files.append(file)
     if n == 0:
+        if file:
+            rep.files.append(file)
         return to_candle_frame(_with_defaults(df, interval)), rep
     df = _with_defaults(df, interval)
     if "_line" not in df.columns:
         df["_line"] = np.arange(n) + 2
     if "_file" not in df.columns:
         df["_file"] = file
+    for f in pd.unique(df["_file"]):
+        if f and f not in rep.files:
+            rep.files.append(str(f))
     if "_priority" not in df.columns:
         df["_priority"] = 0
     if "_reject" not in df.columns:
@@ -126,7 +132,7 @@ def validate_candles(
     )
     aligned = _aligned(df["open_time"], step)
     mark(~aligned & df["open_time"].notna(), RejectReason.MISALIGNED_TIME)
-    mark(df["symbol"].isna() | (df["symbol"].astype(str).str.strip() == ""), RejectReason.UNKNOWN_SYMBOL)
+    mark(df["symbol"].fillna("").isin(["", " "]), RejectReason.UNKNOWN_SYMBOL)
 
     # symbol reuse
     for rule in SYMBOL_REUSES:
@@ -141,17 +147,19 @@ def validate_candles(
     # rows out of time order within a symbol, in file order
     ok = reason.isna()
     good = df[ok]
-    prev_max = good.groupby("symbol", sort=False)["open_time"].cummax().groupby(good["symbol"]).shift(1)
+    series = [good["_file"], good["symbol"]]
+    prev_max = good.groupby(series, sort=False)["open_time"].cummax().groupby(series, sort=False).shift(1)
     rep.out_of_order_rows += int((good["open_time"] < prev_max).sum())
 
-    # duplicates: sort so that the preferred row is last, keep it
-    good = good.sort_values(["symbol", "open_time", "_priority", "_order"], kind="stable")
-    dup = good.duplicated(["symbol", "open_time"], keep="last")
+    # duplicates (within a file): sort so that the preferred row is last, keep it
+    key = ["_file", "symbol", "open_time"]
+    good = good.sort_values([*key, "_priority", "_order"], kind="stable")
+    dup = good.duplicated(key, keep="last")
     if dup.any():
-        keep_rows = good[~good.duplicated(["symbol", "open_time"], keep="last")]
-        winners = keep_rows.set_index(["symbol", "open_time"])[["open", "high", "low", "close", "volume"]]
+        keep_rows = good[~dup]
+        winners = keep_rows.set_index(key)[["open", "high", "low", "close", "volume"]]
         losers = good[dup]
-        lw = winners.reindex(pd.MultiIndex.from_frame(losers[["symbol", "open_time"]]))
+        lw = winners.reindex(pd.MultiIndex.from_frame(losers[key]))
         same = np.isclose(
             losers[["open", "high", "low", "close", "volume"]].to_numpy(float),
             lw.to_numpy(float),
@@ -168,10 +176,15 @@ def validate_candles(
 
     # incomplete candles
     ok = reason.isna()
-    cutoff = to_utc_timestamp(as_of)
-    if cutoff is None:
-        # capture time unknown: the latest candle in the batch (even a rejected one) was open
-        cutoff = df["open_time"].max()
+    explicit = to_utc_timestamp(as_of)
+    if explicit is not None:
+        cutoff = pd.Series(explicit, index=df.index)
+    else:
+        # capture time unknown: the latest candle of each file (even a rejected one) was open
+        cutoff = df.groupby("_file", sort=False)["open_time"].transform("max")
+        if "_as_of" in df.columns:
+            given = pd.to_datetime(df["_as_of"], utc=True)
+            cutoff = given.where(given.notna(), cutoff)
     incomplete = ok & ((df["open_time"] + step) > cutoff)
     if config.include_incomplete:
         df.loc[incomplete, "is_closed"] = False
@@ -187,13 +200,14 @@ def validate_candles(
     mcap0 = clean["market_cap"] == 0
     clean.loc[mcap0, "market_cap"] = np.nan
     _flag(clean, mcap0, CandleFlag.MARKET_CAP_MISSING)
-    clean = clean.sort_values(["symbol", "open_time"], kind="stable")
-    _flag(clean, extreme_wick_mask(clean, config), CandleFlag.EXTREME_WICK)
-    for flag_str in clean["quality_flags"]:
-        if flag_str:
-            rep.flags.update(flag_str.split("|"))
+    clean = clean.sort_values(["_file", "symbol", "open_time"], kind="stable")
+    _flag(clean, extreme_wick_mask(clean, config, by=["_file", "symbol"]), CandleFlag.EXTREME_WICK)
+    for flag_str, count in clean["quality_flags"].value_counts().items():
+        for flag in str(flag_str).split("|"):
+            if flag:
+                rep.flags[flag] += int(count)
 
-    rep.gaps.extend(find_gaps(clean, interval))
+    rep.gaps.extend(find_gaps(clean, interval, by=["_file", "symbol", "source"]))
     rep.rows_accepted += len(clean)
     return to_candle_frame(clean[list(CANDLE_COLUMNS)]), rep
 
@@ -262,23 +276,32 @@ def _record_rejections(
         )
 
 
-def extreme_wick_mask(df: pd.DataFrame, config: ValidationConfig = DEFAULT_CONFIG) -> pd.Series:
+def extreme_wick_mask(
+    df: pd.DataFrame, config: ValidationConfig = DEFAULT_CONFIG, *, by: list[str] | None = None
+) -> pd.Series:
     """Boolean mask of candles with an extreme wick (see module docstring).
 
-    ``df`` must be sorted by (symbol, open_time).
+    ``df`` must be sorted by (``by``..., open_time); ``by`` defaults to ["symbol"].
     """
+    by = by or ["symbol"]
     if df.empty:
         return pd.Series(False, index=df.index)
     body_hi = df[["open", "close"]].max(axis=1)
     body_lo = df[["open", "close"]].min(axis=1)
     upper = df["high"] - body_hi
     lower = body_lo - df["low"]
-    prev_close = df.groupby("symbol", sort=False)["close"].shift(1)
+    groups = [df[c] for c in by]
+    prev_close = df.groupby(groups, sort=False)["close"].shift(1)
     tr = pd.concat(
         [df["high"] - df["low"], (df["high"] - prev_close).abs(), (df["low"] - prev_close).abs()], axis=1
     ).max(axis=1)
-    atr_prev = tr.groupby(df["symbol"], sort=False).transform(
-        lambda s: s.shift(1).rolling(config.wick_atr_window, min_periods=3).mean()
+    tr_prev = tr.groupby(groups, sort=False).shift(1)
+    atr_prev = (
+        tr_prev.groupby(groups, sort=False)
+        .rolling(config.wick_atr_window, min_periods=3)
+        .mean()
+        .reset_index(level=list(range(len(by))), drop=True)
+        .reindex(df.index)
     )
     upper_frac = upper / body_hi
     lower_frac = lower / body_lo
@@ -289,24 +312,31 @@ def extreme_wick_mask(df: pd.DataFrame, config: ValidationConfig = DEFAULT_CONFI
     return (by_atr.fillna(False) | by_size.fillna(False)).astype(bool)
 
 
-def find_gaps(df: pd.DataFrame, interval: str, *, by_source: bool = True) -> list[Gap]:
-    """Holes in each (symbol[, source]) series of a candle frame sorted by open_time."""
+def find_gaps(
+    df: pd.DataFrame, interval: str, *, by_source: bool = True, by: list[str] | None = None
+) -> list[Gap]:
+    """Holes in each series of a candle frame (a series = one value of the ``by`` columns).
+
+    ``by`` defaults to (symbol, source), or (symbol) with ``by_source=False`` (a merged
+    series; the gap's source is then "merged"). A ``_file`` column in ``by`` fills
+    ``Gap.file``.
+    """
     if df.empty:
         return []
     step = interval_delta(interval)
-    keys = ["symbol", "source"] if by_source else ["symbol"]
+    keys = by or (["symbol", "source"] if by_source else ["symbol"])
     d = df.sort_values([*keys, "open_time"], kind="stable")
     prev = d.groupby(keys, sort=False)["open_time"].shift(1)
     delta = d["open_time"] - prev
     hole = delta > step
-    gaps: list[Gap] = []
-    for sym, src, after, before, dt in zip(
-        d.loc[hole, "symbol"],
-        d.loc[hole, "source"] if by_source else pd.Series("merged", index=d.index)[hole],
-        prev[hole],
-        d.loc[hole, "open_time"],
-        delta[hole],
-        strict=True,
-    ):
-        gaps.append(Gap(str(sym), interval, str(src), after, before, int(dt / step) - 1))
-    return gaps
+    if not hole.any():
+        return []
+    h = d[hole]
+    sources = h["source"] if "source" in keys else pd.Series("merged", index=h.index)
+    files = h["_file"] if "_file" in keys else pd.Series("", index=h.index)
+    return [
+        Gap(str(sym), interval, str(src), after, before, int(dt / step) - 1, str(f))
+        for sym, src, f, after, before, dt in zip(
+            h["symbol"], sources, files, prev[hole], h["open_time"], delta[hole], strict=True
+        )
+    ]

@@ -52,8 +52,7 @@ def epoch_to_utc(values: pd.Series) -> pd.Series:
 
 def text_to_utc(values: pd.Series, fmt: str = "ISO8601") -> pd.Series:
     """Date/time strings (naive = UTC) -> UTC datetimes; unparseable -> NaT."""
-    s = values.astype("str").str.strip()
-    out = pd.to_datetime(s, format=fmt, utc=True, errors="coerce")
+    out = pd.to_datetime(values, format=fmt, utc=True, errors="coerce")
     return pd.Series(out, index=values.index).astype("datetime64[ns, UTC]")
 
 
@@ -78,8 +77,8 @@ def numeric_columns(df: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, pd
             out[c] = col.astype(float)
             continue
         num = pd.to_numeric(col, errors="coerce")
-        text = col.astype("str").str.strip()
-        empty = col.isna() | text.isin(["", "NULL", "null", "NaN", "nan", "None"])
+        text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+        empty = text.isin(["", "NULL", "null", "NaN", "nan", "None"])
         bad |= num.isna() & ~empty
         out[c] = num.astype(float)
     return out, bad
@@ -116,3 +115,14 @@ def flag_rows(df: pd.DataFrame, mask: pd.Series, flag: str) -> None:
         df["quality_flags"] = ""
     cur = df.loc[mask, "quality_flags"].fillna("").astype(str)
     df.loc[mask, "quality_flags"] = cur.map(lambda s: flag if not s else f"{s}|{flag}")
+
+
+def symbols_from_pairs(pairs: pd.Series, default_quote: str) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``split_pair`` over a column of pairs: (base symbols, quote assets)."""
+    from cp_market.symbols import split_pair
+
+    codes, uniques = pd.factorize(pairs.astype(object).where(pairs.notna(), ""))
+    split = [split_pair(str(u).strip()) for u in uniques]
+    bases = np.array([b for b, _ in split] + [""], dtype=object)
+    quotes = np.array([q or default_quote for _, q in split] + [default_quote], dtype=object)
+    return bases[codes], quotes[codes]

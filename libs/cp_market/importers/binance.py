@@ -34,10 +34,10 @@ from cp_market.importers._common import (
     pair_and_interval_from_name,
     pre_reject,
     read_head,
+    symbols_from_pairs,
     text_to_utc,
 )
 from cp_market.report import ImportReport, RejectReason
-from cp_market.symbols import split_pair
 from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, validate_candles
 
 FORMAT = "binance_klines"
@@ -107,22 +107,16 @@ def _is_number(s: str) -> bool:
     return True
 
 
-def import_file(
-    path: Path | str,
-    *,
-    as_of: object = None,
-    config: ValidationConfig = DEFAULT_CONFIG,
-    interval: str | None = None,
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one Binance kline CSV; returns (candle frame, report)."""
+def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Parse one Binance kline CSV into raw candle rows (not yet validated) and its interval."""
     path = Path(path)
     kind = layout(read_head(path, 1))
     if kind is None:
         raise ValueError(f"{path.name}: not a recognised Binance kline layout")
     if kind == "raw":
-        df = pd.read_csv(path, header=None, names=RAW_KLINE_COLUMNS, dtype=str, keep_default_na=False)
+        df = pd.read_csv(path, header=None, names=RAW_KLINE_COLUMNS)
     else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = pd.read_csv(path)
         df.columns = [c.strip().lower() for c in df.columns]
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df), 0 if kind == "raw" else 1)
@@ -153,15 +147,22 @@ def import_file(
     pre_reject(raw, raw["open_time"].isna(), RejectReason.BAD_TIMESTAMP)
 
     pair, name_interval = pair_and_interval_from_name(path)
-    if kind == "ticker":
-        pairs = df["ticker"].str.strip().str.upper()
-    else:
-        pairs = pd.Series(pair or "", index=df.index)
-    split = {p: split_pair(p) for p in pairs.unique()}
-    raw["symbol"] = pairs.map(lambda p: split[p][0])
-    raw["quote"] = pairs.map(lambda p: split[p][1] or "USDT")
+    pairs = df["ticker"] if kind == "ticker" else pd.Series(pair or "", index=df.index)
+    raw["symbol"], raw["quote"] = symbols_from_pairs(pairs, "USDT")
     raw["source"] = SOURCE
     iv = interval or name_interval or infer_interval(raw["open_time"])
     if iv is None:
         raise ValueError(f"{path.name}: cannot determine the candle interval")
-    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=path.name)
+    return raw, iv
+
+
+def import_file(
+    path: Path | str,
+    *,
+    as_of: object = None,
+    config: ValidationConfig = DEFAULT_CONFIG,
+    interval: str | None = None,
+) -> tuple[pd.DataFrame, ImportReport]:
+    """Import one file; returns (candle frame, report)."""
+    raw, iv = parse_file(path, interval=interval)
+    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)

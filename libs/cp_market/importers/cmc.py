@@ -28,14 +28,12 @@ def sniff(path: Path, head: list[str]) -> bool:
     return bool(head) and [c.strip().lower() for c in head[0].split(",")] == HEADER
 
 
-def import_file(
-    path: Path | str, *, as_of: object = None, config: ValidationConfig = DEFAULT_CONFIG
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one CMC/Kaggle ``coin_<Name>.csv``; returns (candle frame, report)."""
+def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Parse one CMC/Kaggle ``coin_<Name>.csv`` into raw candle rows (not yet validated)."""
     path = Path(path)
     if not sniff(path, read_head(path, 1)):
         raise ValueError(f"{path.name}: not a CMC/Kaggle daily file")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(path)
     df.columns = [c.strip().lower() for c in df.columns]
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))
@@ -54,6 +52,18 @@ def import_file(
     raw["symbol"] = df["symbol"].str.strip().str.upper()
     raw["quote"] = "USD"
     raw["source"] = SOURCE
-    if as_of is None and stamp.notna().any():
-        as_of = stamp.max().ceil("D")  # close-stamped rows: the last day is complete
-    return validate_candles(raw, interval="1d", as_of=as_of, config=config, file=path.name)
+    # close-stamped rows: the capture was after the last day's close, so every day is complete
+    raw["_as_of"] = stamp.max().ceil("D") if stamp.notna().any() else pd.NaT
+    return raw, "1d"
+
+
+def import_file(
+    path: Path | str,
+    *,
+    as_of: object = None,
+    config: ValidationConfig = DEFAULT_CONFIG,
+    interval: str | None = None,
+) -> tuple[pd.DataFrame, ImportReport]:
+    """Import one file; returns (candle frame, report)."""
+    raw, iv = parse_file(path, interval=interval)
+    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)

@@ -51,7 +51,7 @@ def import_file(path: Path | str) -> tuple[pd.DataFrame, ImportReport]:
     if not sniff(path, read_head(path, 1)):
         raise ValueError(f"{path.name}: not a CoinGecko global series file")
     metric = metric_of(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(path)
     df.columns = [c.strip().lower() for c in df.columns]
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))

@@ -34,10 +34,10 @@ from cp_market.importers._common import (
     pair_and_interval_from_name,
     pre_reject,
     read_head,
+    symbols_from_pairs,
     text_to_utc,
 )
 from cp_market.report import ImportReport, RejectReason
-from cp_market.symbols import split_pair
 from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, validate_candles
 
 FORMAT = "cryptodatadownload"
@@ -62,19 +62,13 @@ def _parse_cdd_dates(s: pd.Series) -> pd.Series:
     return iso.where(iso.notna(), ampm)
 
 
-def import_file(
-    path: Path | str,
-    *,
-    as_of: object = None,
-    config: ValidationConfig = DEFAULT_CONFIG,
-    interval: str | None = None,
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one CDD CSV; returns (candle frame, report)."""
+def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Parse one CDD CSV into raw candle rows (not yet validated) and its interval."""
     path = Path(path)
     header_at = _header_index(read_head(path, 2))
     if header_at is None:
         raise ValueError(f"{path.name}: not a CryptoDataDownload file")
-    df = pd.read_csv(path, skiprows=header_at, dtype=str, keep_default_na=False)
+    df = pd.read_csv(path, skiprows=header_at)
     cols = [c.strip() for c in df.columns]
     df.columns = [c.lower() for c in cols]
     vol_cols = [c for c in df.columns if c.startswith("volume")]
@@ -90,10 +84,7 @@ def import_file(
     # newer-format (millisecond) rows are preferred over the older (seconds) ones
     raw["_priority"] = np.where(unix.abs() >= 1e11, 1, 0)
 
-    pairs = df["symbol"].str.strip().str.upper()
-    split = {p: split_pair(p) for p in pairs.unique()}
-    raw["symbol"] = pairs.map(lambda p: split[p][0])
-    raw["quote"] = pairs.map(lambda p: split[p][1] or "USDT")
+    raw["symbol"], raw["quote"] = symbols_from_pairs(df["symbol"], "USDT")
     base = raw["symbol"].iloc[0].lower() if len(df) else ""
     base_vol = next((c for c in vol_cols if base and c == f"volume {base}"), vol_cols[0])
     quote_vol = next((c for c in vol_cols if c != base_vol), None)
@@ -109,4 +100,16 @@ def import_file(
     iv = interval or name_interval or infer_interval(raw["open_time"])
     if iv is None:
         raise ValueError(f"{path.name}: cannot determine the candle interval")
-    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=path.name)
+    return raw, iv
+
+
+def import_file(
+    path: Path | str,
+    *,
+    as_of: object = None,
+    config: ValidationConfig = DEFAULT_CONFIG,
+    interval: str | None = None,
+) -> tuple[pd.DataFrame, ImportReport]:
+    """Import one file; returns (candle frame, report)."""
+    raw, iv = parse_file(path, interval=interval)
+    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)

@@ -67,7 +67,7 @@ def import_file(path: Path | str) -> tuple[pd.DataFrame, ImportReport]:
     kind = _layout(read_head(path, 1))
     if kind is None:
         raise ValueError(f"{path.name}: not a Fear & Greed file")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(path)
     df.columns = [c.strip().lower() for c in df.columns]
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))

@@ -38,14 +38,12 @@ def sniff(path: Path, head: list[str]) -> bool:
     return cols[0] == "date" and REQUIRED <= set(cols) and len(cols) <= 7
 
 
-def import_file(
-    path: Path | str, *, as_of: object = None, config: ValidationConfig = DEFAULT_CONFIG
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one Yahoo daily CSV; returns (candle frame, report)."""
+def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Parse one Yahoo daily CSV into raw candle rows (not yet validated)."""
     path = Path(path)
     if not sniff(path, read_head(path, 1)):
         raise ValueError(f"{path.name}: not a Yahoo daily file")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(path)
     df.columns = [c.strip().lower() for c in df.columns]
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))
@@ -64,4 +62,16 @@ def import_file(
     raw["symbol"] = base
     raw["quote"] = quote or "USD"
     raw["source"] = SOURCE
-    return validate_candles(raw, interval="1d", as_of=as_of, config=config, file=path.name)
+    return raw, "1d"
+
+
+def import_file(
+    path: Path | str,
+    *,
+    as_of: object = None,
+    config: ValidationConfig = DEFAULT_CONFIG,
+    interval: str | None = None,
+) -> tuple[pd.DataFrame, ImportReport]:
+    """Import one file; returns (candle frame, report)."""
+    raw, iv = parse_file(path, interval=interval)
+    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)
