@@ -1,0 +1,3 @@
+from cp_fleet.cli import main
+
+raise SystemExit(main())

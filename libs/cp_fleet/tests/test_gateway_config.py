@@ -1,0 +1,211 @@
+"""The rendered gateway config, run by real Nginx in front of small real upstream servers."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from cp_testing.fixtures import RunningNginx
+from websockets.sync.client import connect
+
+from cp_fleet.catalog import Catalog, load_catalog
+from cp_fleet.embedded import NginxServer, find_free_port
+from cp_fleet.layout import DEFAULT_CATALOG
+from cp_fleet.nginx_config import render_gateway_config
+from cp_fleet.system_user import infra_user
+
+from .upstreams import http_echo_server, websocket_echo_server
+
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+ENVELOPE_KEYS = {"success", "error", "error_code", "timestamp"}
+
+
+def _catalog(gateway_port: int, echo_port: int, ws_port: int, down_port: int, **gateway: object) -> Catalog:
+    return Catalog.model_validate(
+        {
+            "gateway": {"port": gateway_port, **gateway},
+            "services": [
+                {
+                    "name": "echo",
+                    "command": "python -m echo",
+                    "http_port": echo_port,
+                    "public_prefixes": ["/api/v1/echo/", "/api/v1/auth/"],
+                },
+                {
+                    "name": "notification",
+                    "command": "python -m notification",
+                    "http_port": ws_port,
+                    "websocket_prefixes": ["/api/v1/ws/"],
+                },
+                {
+                    "name": "down",
+                    "command": "python -m down",
+                    "http_port": down_port,
+                    "public_prefixes": ["/api/v1/down/"],
+                },
+            ],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def gateway(run_nginx) -> Iterator[RunningNginx]:
+    ports = [find_free_port() for _ in range(4)]
+    gateway_port, echo_port, ws_port, down_port = ports
+    catalog = _catalog(gateway_port, echo_port, ws_port, down_port)
+    config = render_gateway_config(catalog, access_log=Path("access.log"))
+    with http_echo_server(echo_port), websocket_echo_server(ws_port):
+        nginx = run_nginx(config, gateway_port)
+        yield nginx
+        nginx.stop()
+
+
+def _assert_envelope(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == ENVELOPE_KEYS
+    assert body["success"] is False
+    assert body["error_code"] == status
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$", body["timestamp"])
+    return body
+
+
+def test_deploy_catalog_renders_a_config_nginx_accepts(tmp_path: Path) -> None:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    config_path = tmp_path / "nginx.conf"
+    config_path.write_text(render_gateway_config(catalog, access_log=Path("access.log")))
+    server = NginxServer(tmp_path, config_path, catalog.gateway.port, user=infra_user())
+    server.prepare()
+    server.check_config()  # nginx -t
+
+
+def test_nginx_t_rejects_a_broken_config(tmp_path: Path) -> None:
+    config_path = tmp_path / "nginx.conf"
+    config_path.write_text("events {}\nhttp { server { listen 127.0.0.1:1; location / { bogus on; } } }\n")
+    server = NginxServer(tmp_path, config_path, 1, user=infra_user())
+    server.prepare()
+    with pytest.raises(ValueError, match="unknown directive"):
+        server.check_config()
+
+
+def test_health_is_answered_by_the_gateway(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True and body["data"] == {"status": "healthy"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert HEX_ID.match(response.headers["x-request-id"])
+
+
+def test_unknown_path_is_a_json_404(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/api/v1/nope")
+    assert _assert_envelope(response, 404)["error"] == "Not found"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_route_prefix_is_proxied_with_request_id(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/api/v1/echo/items?x=1")
+    assert response.status_code == 200
+    seen = response.json()
+    assert seen["path"] == "/api/v1/echo/items?x=1"
+    request_id = response.headers["x-request-id"]
+    assert HEX_ID.match(request_id)
+    assert seen["headers"]["x-request-id"] == request_id
+    assert seen["headers"]["x-real-ip"] == "127.0.0.1"
+    # the service's own X-Frame-Options is replaced by the gateway's
+    assert response.headers.get_list("x-frame-options") == ["DENY"]
+
+
+def test_well_formed_request_id_passes_through_and_junk_is_replaced(gateway: RunningNginx) -> None:
+    kept = httpx.get(f"{gateway.url}/api/v1/echo/a", headers={"X-Request-ID": "client-id-0001"})
+    assert kept.headers["x-request-id"] == "client-id-0001"
+    assert kept.json()["headers"]["x-request-id"] == "client-id-0001"
+    junk = httpx.get(f"{gateway.url}/api/v1/echo/a", headers={"X-Request-ID": 'bad id" injected'})
+    assert HEX_ID.match(junk.headers["x-request-id"])
+    assert junk.json()["headers"]["x-request-id"] == junk.headers["x-request-id"]
+
+
+def test_service_errors_pass_through_untouched(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/api/v1/echo/fail")
+    assert response.status_code == 500
+    assert response.json()["error"] == "from the service"
+
+
+def test_unreachable_service_is_a_json_502(gateway: RunningNginx) -> None:
+    _assert_envelope(httpx.get(f"{gateway.url}/api/v1/down/x"), 502)
+
+
+def test_oversized_body_is_a_json_413(gateway: RunningNginx) -> None:
+    response = httpx.post(f"{gateway.url}/api/v1/echo/upload", content=b"x" * (2 * 1024 * 1024))
+    _assert_envelope(response, 413)
+    small = httpx.post(f"{gateway.url}/api/v1/echo/upload", content=b"x" * 1000)
+    assert small.json()["body_length"] == 1000
+
+
+def test_websocket_upgrade_is_proxied(gateway: RunningNginx) -> None:
+    ws_url = gateway.url.replace("http://", "ws://") + "/api/v1/ws/signals/42"
+    with connect(ws_url, open_timeout=10) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=10) == "echo:/api/v1/ws/signals/42:hello"
+
+
+def test_access_log_is_json_without_secrets(gateway: RunningNginx) -> None:
+    httpx.get(
+        f"{gateway.url}/api/v1/echo/me?token=QUERY-SECRET-42",
+        headers={"Authorization": "Bearer HEADER-SECRET-42", "X-Request-ID": "log-check-0001"},
+    )
+    log_path = gateway.prefix_dir / "access.log"
+    deadline = time.monotonic() + 5
+    while "log-check-0001" not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log_path.read_text()
+    assert "SECRET-42" not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    ours = [r for r in records if r["request_id"] == "log-check-0001"]
+    assert ours and ours[0]["path"] == "/api/v1/echo/me" and ours[0]["status"] == 200
+    assert ours[0]["upstream_status"] == "200"
+
+
+def test_rate_limits_answer_json_429(run_nginx) -> None:
+    gateway_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(4))
+    catalog = _catalog(
+        gateway_port,
+        echo_port,
+        ws_port,
+        down_port,
+        rate_limits={
+            "api": {"rate": "1r/s", "burst": 5},
+            "websocket": {"rate": "10r/s", "burst": 5},
+            "auth": {"rate": "1r/m", "burst": 2},
+        },
+    )
+    config = render_gateway_config(catalog, access_log=Path("access.log"))
+    with http_echo_server(echo_port):
+        nginx = run_nginx(config, gateway_port)
+        try:
+            # strict zone on login: 1 + burst 2 pass, the rest is refused
+            login = [httpx.post(f"{nginx.url}/api/v1/auth/login").status_code for _ in range(6)]
+            assert login == [200, 200, 200, 429, 429, 429]
+            _assert_envelope(httpx.post(f"{nginx.url}/api/v1/auth/register"), 429)
+            # other auth routes use the api zone, unaffected by the strict one
+            assert httpx.get(f"{nginx.url}/api/v1/auth/me").status_code == 200
+            # api zone (1 r/s, burst 5; /auth/me above took one slot): of 30 quick requests about 5
+            # pass, the rest is refused
+            started = time.monotonic()
+            with httpx.Client(base_url=nginx.url) as client, ThreadPoolExecutor(4) as pool:
+                codes = list(pool.map(lambda _: client.get("/api/v1/echo/x").status_code, range(30)))
+            allowed = 6 + int(time.monotonic() - started) + 1
+            assert 5 <= codes.count(200) <= allowed
+            assert codes.count(429) == 30 - codes.count(200)
+        finally:
+            nginx.stop()
