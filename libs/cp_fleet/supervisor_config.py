@@ -24,10 +24,16 @@ def _escape(value: str) -> str:
 
 
 def _environment(env: Mapping[str, str]) -> str:
+    """``KEY="value",...``. supervisord splits this with a non-POSIX shlex and strips quotes, so a
+    value cannot contain a double quote or a line break; such a value is refused here."""
     pairs = []
     for key, value in env.items():
-        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-        pairs.append(f'{key}="{_escape(quoted)}"')
+        if '"' in value or "\n" in value or "\r" in value:
+            raise ValueError(
+                f"environment variable {key}: a double quote or line break cannot be "
+                "passed through supervisord"
+            )
+        pairs.append(f'{key}="{_escape(value)}"')
     return ",".join(pairs)
 
 
