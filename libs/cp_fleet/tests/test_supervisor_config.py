@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 
 from cp_fleet.processes import ServerCommand
@@ -54,7 +55,7 @@ def test_supervisord_reads_programs_back_exactly(tmp_path: Path) -> None:
     assert program.stopsignal == signal.SIGINT
     assert program.stopasgroup is True and program.killasgroup is True
     assert program.stopwaitsecs == 7
-    assert program.autostart is False and program.autorestart is True
+    assert program.autostart is False and program.autorestart is RestartUnconditionally
     assert program.stdout_logfile == str(tmp_path / "logs" / "gateway.log")
     assert program.redirect_stderr is True
 
