@@ -222,6 +222,14 @@ class BinanceWebSocketSource(CandleSource):
         if self.rest is not None:
             await self.rest.aclose()
 
+    async def backfill(
+        self, symbols: Iterable[str], interval: str, start: object, end: object
+    ) -> pd.DataFrame:
+        """History comes from REST (the WebSocket only carries live klines)."""
+        if self.rest is None:
+            self.rest = BinanceRestSource(quote=self.quote, policy=self.policy)
+        return await self.rest.backfill(symbols, interval, start, end)
+
     def _fresh(self, candle: Candle) -> bool:
         ts = pd.Timestamp(candle.open_time)
         prev = self._last.get(candle.symbol)
