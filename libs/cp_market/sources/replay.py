@@ -1,6 +1,7 @@
 """Replay stored history as if it were live, at a chosen speed.
 
-Candles are emitted in order of their close time (``open_time + interval``); between two
+Candles are emitted in order of their close time (``open_time + interval``; at the same
+close time shorter intervals first, then by symbol); between two
 close times the source sleeps ``real gap / speed`` seconds (``speed=math.inf`` never
 sleeps). Use it to drive the live fleet or a paper-trading run from the shared data
 (``ReplayCandleSource.from_data_dir``) or from any candle frame.
@@ -51,8 +52,9 @@ class ReplayCandleSource(CandleSource):
         if self.start is not None:
             f = f[f["open_time"] >= self.start]
         steps = f["interval"].map(lambda iv: interval_delta(iv))
-        f = f.assign(_close=f["open_time"] + steps)
-        return f.sort_values(["_close", "symbol"], kind="stable")
+        f = f.assign(_close=f["open_time"] + steps, _step=steps)
+        # at one close time, finer candles first (the last hour of a day before the day)
+        return f.sort_values(["_close", "_step", "symbol"], kind="stable").drop(columns="_step")
 
     async def stream(self) -> AsyncIterator[Candle]:  # type: ignore[override]
         ordered = self._ordered()
