@@ -36,7 +36,7 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 
 import numpy as np
 import pandas as pd
@@ -453,7 +453,3 @@ def simulate_market(
     """Shortcut: ``MarketSimulator(seed=seed).simulate(interval, periods=periods)``."""
     return MarketSimulator(seed=seed).simulate(interval, periods=periods, start=start)
 
-
-def utc_now_floor(interval: str) -> datetime:
-    """The open time of the candle currently forming (UTC)."""
-    return pd.Timestamp.now(tz="UTC").floor(interval_delta(interval)).to_pydatetime()
