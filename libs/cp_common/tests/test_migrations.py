@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -39,7 +39,7 @@ async def test_upgrade_creates_schema_tables_and_is_idempotent(database_url):
     assert await _tables(database_url, schema) == tables
     conn = await asyncpg.connect(database_url)
     try:
-        versions = await conn.fetchval(f"SELECT count(*) FROM {schema}.alembic_version")  # noqa: S608
+        versions = await conn.fetchval(f"SELECT count(*) FROM {schema}.alembic_version")
     finally:
         await conn.close()
     assert versions == 1
