@@ -452,4 +452,3 @@ def simulate_market(
 ) -> SimulatedMarket:
     """Shortcut: ``MarketSimulator(seed=seed).simulate(interval, periods=periods)``."""
     return MarketSimulator(seed=seed).simulate(interval, periods=periods, start=start)
-
