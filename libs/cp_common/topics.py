@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from google.protobuf.message import Message
+
 from cryptopredict.events.v1 import (
     analysis_pb2,
     cascade_pb2,
@@ -25,7 +27,6 @@ from cryptopredict.events.v1 import (
     users_pb2,
     watchlists_pb2,
 )
-from google.protobuf.message import Message
 
 #: ``content-type`` header value for every event payload.
 CONTENT_TYPE = "application/x-protobuf"

@@ -9,12 +9,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import cryptopredict
 import pytest
-from cp_common import topics
-from cp_tools import buf, protogen
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
+
+import cryptopredict
+from cp_common import topics
+from cp_tools import buf, protogen
 
 # Topics named in the blueprint's service table.
 BLUEPRINT_TOPICS = {

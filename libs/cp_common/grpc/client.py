@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc.aio
 
@@ -37,7 +37,7 @@ DEFAULT_CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
 )
 
 #: Our all-kinds interceptors or plain grpc.aio ones.
-AnyClientInterceptor = RpcInterceptor | grpc.aio.ClientInterceptor
+AnyClientInterceptor: TypeAlias = RpcInterceptor | grpc.aio.ClientInterceptor
 
 
 def default_client_interceptors(

@@ -233,19 +233,18 @@ def _parse_jwks(document: object, algorithms: tuple[str, ...]) -> dict[str, PyJW
 
 
 def _principal_from(claims: Mapping[str, Any]) -> Principal:
-    sub, email, jti = claims.get("sub"), claims.get("email"), claims.get("jti")
-    if not all(isinstance(v, str) and v for v in (sub, email, jti)):
+    sub, email, jti, role = (claims.get(name) for name in ("sub", "email", "jti", "role"))
+    if not (
+        isinstance(sub, str) and sub and isinstance(email, str) and email and isinstance(jti, str) and jti
+    ):
         raise Unauthorized(MSG_INVALID)
-    try:
-        role = Role(claims.get("role"))
-    except ValueError:
-        raise Unauthorized(MSG_INVALID) from None
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
+        raise Unauthorized(MSG_INVALID)
     return Principal(
         user_id=sub,
-        role=role,
+        role=Role(role),
         email=email,
         jti=jti,
         issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
-

@@ -132,6 +132,8 @@ async def test_required_claims(verifier: JwtVerifier, make_token: TokenFactory, 
 
 async def test_unknown_role_is_refused(verifier: JwtVerifier, make_token: TokenFactory) -> None:
     await refused(verifier, make_token(role="superuser"))
+    await refused(verifier, make_token(role=["admin"]))
+    await refused(verifier, make_token(sub=42))
 
 
 async def test_missing_kid_and_garbage(verifier: JwtVerifier, make_token: TokenFactory) -> None:
