@@ -34,6 +34,7 @@ from cp_market.dataset import (
     merge_sources,
 )
 from cp_market.report import Gap, ImportReport, Rejection, RejectReason
+from cp_market.simulator import MarketSimulator, SimulatedMarket, SimulatorConfig, simulate_market
 from cp_market.validation import ValidationConfig, validate_candles
 
 __all__ = [
@@ -46,8 +47,11 @@ __all__ = [
     "CandleFrameError",
     "Gap",
     "ImportReport",
+    "MarketSimulator",
     "RejectReason",
     "Rejection",
+    "SimulatedMarket",
+    "SimulatorConfig",
     "ValidationConfig",
     "candles_from_frame",
     "default_data_dir",
@@ -57,6 +61,7 @@ __all__ = [
     "load_candles",
     "load_market_snapshots",
     "merge_sources",
+    "simulate_market",
     "to_candle_frame",
     "validate_candle_frame",
     "validate_candles",
