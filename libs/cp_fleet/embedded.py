@@ -417,6 +417,8 @@ class EmbeddedInfra:
     ``environ`` (default ``os.environ``) decides what is external: a set ``DATABASE_URL`` /
     ``REDIS_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` is returned as-is and nothing is started for it.
     ``ports`` may fix ports by server name (``postgres``, ``redis``, ``kafka``); others are free ports.
+    ``durable=False`` runs PostgreSQL without fsync (tests). ``die_with_parent=True`` makes the
+    servers stop if the thread that started them dies (see :class:`ServerProcess`).
 
     >>> with EmbeddedInfra(state_dir) as infra:       # doctest: +SKIP
     ...     env = infra.start().as_env()
@@ -430,12 +432,14 @@ class EmbeddedInfra:
         environ: Mapping[str, str] | None = None,
         durable: bool = True,
         start_timeout_s: float = 60.0,
+        die_with_parent: bool = False,
     ) -> None:
         self.state_dir = (state_dir or default_state_dir()).resolve()
         self._ports = dict(ports or {})
         self._environ = os.environ if environ is None else environ
         self._durable = durable
         self._start_timeout_s = start_timeout_s
+        self._die_with_parent = die_with_parent
         self._processes: dict[str, ServerProcess] = {}
         self._urls: dict[str, str] = {}
         #: Seconds each server took from spawn to passing its readiness probe.
@@ -525,7 +529,7 @@ class EmbeddedInfra:
         return url
 
     def _run(self, command: ServerCommand, log_path: Path) -> None:
-        process = ServerProcess(command, log_path, self.state_dir)
+        process = ServerProcess(command, log_path, self.state_dir, die_with_parent=self._die_with_parent)
         process.start()
         self._processes[command.name] = process
         try:

@@ -8,11 +8,13 @@ Every child runs inside the state directory and gets ``CP_STATE_DIR`` in its env
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,10 +63,16 @@ def tail(path: Path, lines: int = 30) -> str:
 class ServerProcess:
     """A running server: ``start()`` + ``wait_ready()``, then ``stop()`` leaving no process behind."""
 
-    def __init__(self, command: ServerCommand, log_path: Path, state_dir: Path) -> None:
+    def __init__(
+        self, command: ServerCommand, log_path: Path, state_dir: Path, *, die_with_parent: bool = False
+    ) -> None:
+        """``die_with_parent``: the kernel sends the server its stop signal if the thread that
+        started it dies (Linux ``PR_SET_PDEATHSIG``), so a killed test run leaves nothing behind.
+        Only for servers started from a long-lived thread (the main thread, in tests)."""
         self.command = command
         self.log_path = log_path
         self.state_dir = state_dir
+        self.die_with_parent = die_with_parent
         self._popen: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,6 +93,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: stop() can reach every descendant
+                preexec_fn=_parent_death_signal(self.command.stop_signal) if self.die_with_parent else None,
                 **popen_identity(self.command.user),  # type: ignore[arg-type]
             )
 
@@ -143,6 +152,18 @@ class ServerProcess:
                 _kill_group(group)
                 popen.wait(timeout=10)
         _wait_group_gone(group, timeout_s=10)
+
+
+def _parent_death_signal(sig: signal.Signals) -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def set_parent_death_signal() -> None:  # runs in the child, after the switch to its user
+        libc.prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
+
+    return set_parent_death_signal
 
 
 def listens_on(pid: int, port: int) -> bool:

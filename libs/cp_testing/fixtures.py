@@ -33,10 +33,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from psycopg import sql
+
 from cp_fleet.embedded import EmbeddedInfra, NginxServer, find_free_port, nginx_binary
 from cp_fleet.processes import ServerProcess
 from cp_fleet.system_user import infra_user
-from psycopg import sql
 
 __all__ = ["RunningNginx"]
 
@@ -53,7 +54,7 @@ def cp_state_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def _cp_embedded_infra(cp_state_dir: Path) -> Iterator[EmbeddedInfra]:
-    infra = EmbeddedInfra(cp_state_dir, durable=False)
+    infra = EmbeddedInfra(cp_state_dir, durable=False, die_with_parent=True)
     yield infra
     infra.stop()
 
@@ -133,7 +134,9 @@ def run_nginx(cp_state_dir: Path) -> Iterator[Callable[..., RunningNginx]]:
         server = NginxServer(prefix_dir, config_path, port, user=infra_user(), health_path=health_path)
         server.prepare()
         server.check_config()
-        process = ServerProcess(server.command(), prefix_dir / "nginx.log", cp_state_dir)
+        process = ServerProcess(
+            server.command(), prefix_dir / "nginx.log", cp_state_dir, die_with_parent=True
+        )
         running = RunningNginx(port, prefix_dir, config_path, process)
         process.start()
         started.append(running)

@@ -20,6 +20,7 @@ import psutil
 import pytest
 import redis
 import yaml
+
 from cp_fleet.processes import processes_of_state_dir
 
 pytestmark = pytest.mark.slow

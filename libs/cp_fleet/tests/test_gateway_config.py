@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cp_testing.fixtures import RunningNginx
 from websockets.sync.client import connect
 
 from cp_fleet.catalog import Catalog, load_catalog
@@ -19,6 +18,7 @@ from cp_fleet.embedded import NginxServer, find_free_port
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.nginx_config import render_gateway_config
 from cp_fleet.system_user import infra_user
+from cp_testing.fixtures import RunningNginx
 
 from .upstreams import http_echo_server, websocket_echo_server
 
