@@ -56,36 +56,32 @@ CIRCUIT_BREAKER_STATE = Gauge(
 
 
 class DbPoolCollector(Collector):
-    """Reports asyncpg pool usage at scrape time (no background task needed)."""
+    """Reports every live asyncpg pool's usage at scrape time (no background task needed)."""
 
-    def __init__(self, pool: object, name: str) -> None:
-        self._pool = pool
-        self._name = name
+    def __init__(self) -> None:
+        self._pools: dict[int, tuple[str, object]] = {}
+
+    def add(self, pool: object, name: str) -> None:
+        self._pools[id(pool)] = (name, pool)
+
+    def remove(self, pool: object) -> None:
+        self._pools.pop(id(pool), None)
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "db_pool_connections", "PostgreSQL pool connections by state", labels=["pool", "state"]
         )
-        pool = self._pool
-        size = pool.get_size()  # type: ignore[attr-defined]
-        idle = pool.get_idle_size()  # type: ignore[attr-defined]
-        family.add_metric([self._name, "in_use"], size - idle)
-        family.add_metric([self._name, "idle"], idle)
-        family.add_metric([self._name, "max"], pool.get_max_size())  # type: ignore[attr-defined]
+        for name, pool in list(self._pools.values()):
+            size = pool.get_size()  # type: ignore[attr-defined]
+            idle = pool.get_idle_size()  # type: ignore[attr-defined]
+            family.add_metric([name, "in_use"], size - idle)
+            family.add_metric([name, "idle"], idle)
+            family.add_metric([name, "max"], pool.get_max_size())  # type: ignore[attr-defined]
         yield family
 
 
-def register_db_pool(pool: object, name: str) -> Collector:
-    collector = DbPoolCollector(pool, name)
-    REGISTRY.register(collector)
-    return collector
-
-
-def unregister(collector: Collector) -> None:
-    try:
-        REGISTRY.unregister(collector)
-    except KeyError:
-        pass
+DB_POOLS = DbPoolCollector()
+REGISTRY.register(DB_POOLS)
 
 
 def render_latest() -> tuple[bytes, str]:

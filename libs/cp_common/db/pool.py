@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from cp_common.metrics import register_db_pool
+from cp_common.metrics import DB_POOLS
 
 
 def plain_dsn(database_url: str) -> str:
@@ -33,16 +33,12 @@ async def create_pool(
         server_settings={"search_path": f"{schema},public", "application_name": schema},
     )
     if register_metrics:
-        pool._cp_metrics_collector = register_db_pool(pool, schema)  # type: ignore[attr-defined]
+        DB_POOLS.add(pool, schema)
     return pool
 
 
 async def close_pool(pool: asyncpg.Pool) -> None:
-    from cp_common.metrics import unregister
-
-    collector = getattr(pool, "_cp_metrics_collector", None)
-    if collector is not None:
-        unregister(collector)
+    DB_POOLS.remove(pool)
     await pool.close()
 
 

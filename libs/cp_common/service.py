@@ -1,0 +1,217 @@
+"""What every service process shares: resources, start-up order, shutdown order, and the CLI.
+
+A service describes itself with a :class:`ServiceSpec` (its schema and migrations, whether it
+uses Redis or Kafka, its consumers, gRPC servicers and background tasks) and builds its app
+with :func:`build_app`. :func:`main` gives every service the same command line::
+
+    python -m <package> serve     # default: HTTP + gRPC + consumers + outbox relay
+    python -m <package> migrate   # apply migrations and exit (a Kubernetes Job / init step)
+
+Start-up: settings -> migrations (local/test mode, or MIGRATE_ON_START) -> PostgreSQL pool ->
+Redis -> Kafka producer, topics, outbox relay -> JWT verifier -> gRPC server -> consumers ->
+background tasks. Shutdown runs in reverse, gRPC first marked NOT_SERVING and drained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from cp_common.cache import create_redis, redis_ready_check
+from cp_common.db.migrations import upgrade
+from cp_common.db.pool import close_pool, create_pool, pool_ready_check
+from cp_common.grpc.server import GrpcServer
+from cp_common.http.app import ReadinessCheck, create_app
+from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscription, ensure_topics
+from cp_common.logging import configure_logging
+from cp_common.security.denylist import TokenDenylist
+from cp_common.security.jwt_verifier import JwtVerifier
+from cp_common.settings import ServiceSettings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The live resources of one service process, available as ``app.state.runtime``."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool | None = None
+    redis: aioredis.Redis | None = None
+    producer: EventProducer | None = None
+    verifier: JwtVerifier | None = None
+    grpc: GrpcServer | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def require_pool(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError("this service has no database")
+        return self.pool
+
+    def require_redis(self) -> aioredis.Redis:
+        if self.redis is None:
+            raise RuntimeError("this service has no Redis")
+        return self.redis
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    schema: str | None = None
+    migrations_dir: Path | None = None
+    uses_redis: bool = False
+    uses_kafka: bool = False
+    produces: Sequence[str] = ()
+    routers: Sequence[APIRouter] = ()
+    consumers: Callable[[Runtime], Sequence[Subscription]] | None = None
+    consumer_group: str | None = None
+    grpc_services: Callable[[Runtime, GrpcServer], None] | None = None
+    background_tasks: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    on_startup: Callable[[Runtime], Awaitable[None]] | None = None
+    on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None
+    version: str = "0.1.0"
+
+
+def should_migrate_on_start(settings: ServiceSettings) -> bool:
+    flag = os.environ.get("MIGRATE_ON_START")
+    if flag is not None:
+        return flag.lower() in ("1", "true", "yes")
+    return settings.environment in ("local", "test")
+
+
+def _require(value: str | None, variable: str, service: str) -> str:
+    if not value:
+        raise SettingsError(f"invalid configuration: {variable}: required by {service}")
+    return value
+
+
+async def migrate(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    if spec.schema is None or spec.migrations_dir is None:
+        return
+    url = _require(settings.database_url, "DATABASE_URL", spec.name)
+    await asyncio.to_thread(upgrade, url, spec.schema, spec.migrations_dir)
+
+
+@contextlib.asynccontextmanager
+async def _open_runtime(spec: ServiceSpec, settings: ServiceSettings,
+                        checks: dict[str, ReadinessCheck]) -> AsyncIterator[Runtime]:
+    runtime = Runtime(settings=settings)
+    async with contextlib.AsyncExitStack() as stack:
+        if spec.schema is not None:
+            url = _require(settings.database_url, "DATABASE_URL", spec.name)
+            if should_migrate_on_start(settings):
+                await migrate(spec, settings)
+            runtime.pool = await create_pool(
+                url, spec.schema, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
+            )
+            stack.push_async_callback(close_pool, runtime.pool)
+            checks["postgres"] = pool_ready_check(runtime.pool)
+        if spec.uses_redis or settings.redis_url:
+            runtime.redis = create_redis(_require(settings.redis_url, "REDIS_URL", spec.name))
+            stack.push_async_callback(runtime.redis.aclose)
+            checks["redis"] = redis_ready_check(runtime.redis)
+        if spec.uses_kafka:
+            bootstrap = _require(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS", spec.name)
+            runtime.producer = EventProducer(
+                bootstrap, client_id=spec.name, enable_idempotence=settings.kafka_enable_idempotence
+            )
+            await runtime.producer.start()
+            stack.push_async_callback(runtime.producer.stop)
+            checks["kafka"] = runtime.producer.ready
+            if spec.produces:
+                await ensure_topics(bootstrap, spec.produces)
+            if runtime.pool is not None and spec.schema is not None:
+                relay = OutboxRelay(runtime.pool, runtime.producer, schema=spec.schema)
+                relay.start()
+                stack.push_async_callback(relay.stop)
+        if settings.jwks_url:
+            denylist = TokenDenylist(runtime.redis) if runtime.redis is not None else None
+            runtime.verifier = JwtVerifier.from_settings(
+                settings, is_revoked=denylist.is_revoked if denylist else None
+            )
+            stack.push_async_callback(runtime.verifier.aclose)
+        if spec.on_startup is not None:
+            await spec.on_startup(runtime)
+        if spec.on_shutdown is not None:
+            stack.push_async_callback(spec.on_shutdown, runtime)
+        if spec.grpc_services is not None and settings.grpc_port:
+            runtime.grpc = GrpcServer(host=settings.http_host, port=settings.grpc_port)
+            spec.grpc_services(runtime, runtime.grpc)
+            await runtime.grpc.start()
+            stack.push_async_callback(runtime.grpc.stop)
+        if spec.consumers is not None:
+            subscriptions = list(spec.consumers(runtime))
+            if subscriptions:
+                if runtime.pool is None or runtime.producer is None:
+                    raise RuntimeError(f"{spec.name}: consumers need a database and Kafka")
+                bootstrap = settings.kafka_bootstrap_servers or ""
+                await ensure_topics(bootstrap, [s.topic for s in subscriptions])
+                consumer = EventConsumer(
+                    bootstrap_servers=bootstrap,
+                    group_id=spec.consumer_group or spec.name,
+                    subscriptions=subscriptions, pool=runtime.pool, producer=runtime.producer,
+                )
+                await consumer.start()
+                stack.push_async_callback(consumer.stop)
+        tasks = [asyncio.create_task(job(runtime), name=f"{spec.name}-bg-{i}")
+                 for i, job in enumerate(spec.background_tasks)]
+        try:
+            yield runtime
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
+def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    checks: dict[str, ReadinessCheck] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _open_runtime(spec, settings, checks) as runtime:
+            app.state.runtime = runtime
+            app.state.jwt_verifier = runtime.verifier
+            yield
+
+    return create_app(settings, title=spec.title, version=spec.version, routers=spec.routers,
+                      readiness_checks=checks, lifespan=lifespan)
+
+
+def main(spec: ServiceSpec, settings_model: type[ServiceSettings] = ServiceSettings,
+         argv: Sequence[str] | None = None) -> int:
+    """The command line of every service: ``serve`` (default) or ``migrate``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[0] if args else "serve"
+    try:
+        settings = load_settings(settings_model)
+    except SettingsError as exc:
+        print(f"{spec.name}: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.service_name, settings.log_level)
+    if command == "migrate":
+        asyncio.run(migrate(spec, settings))
+        log.info("migrations applied", extra={"schema": spec.schema})
+        return 0
+    if command != "serve":
+        print(f"usage: python -m {spec.name.replace('-', '_')}_service [serve|migrate]", file=sys.stderr)
+        return 2
+    app = build_app(spec, settings)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_graceful_shutdown=10, access_log=False, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1")
+    return 0

@@ -1,0 +1,48 @@
+"""The shared service runtime wires real dependencies into one app and tears them down."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from cp_common.kafka import Subscription
+from cp_common.service import ServiceSpec, build_app
+from cp_common.settings import ServiceSettings
+from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, record_in_ledger
+from cryptopredict.events.v1 import market_pb2
+
+
+async def test_runtime_starts_every_dependency_and_reports_ready(
+    database_url, redis_url, kafka_bootstrap_servers, free_port
+):
+    schema = f"rt_{uuid.uuid4().hex[:8]}"
+    grpc_port = free_port()
+    spec = ServiceSpec(
+        name="sample", title="Sample", schema=schema, migrations_dir=MIGRATIONS,
+        uses_redis=True, uses_kafka=True, produces=[TOPIC],
+        consumers=lambda rt: [Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
+        consumer_group=f"sample-{schema}",
+        grpc_services=lambda rt, server: None,
+    )
+    settings = ServiceSettings(
+        service_name="sample", environment="test", database_url=database_url, redis_url=redis_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers, grpc_port=grpc_port,
+    )
+    app = build_app(spec, settings)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        assert runtime.pool is not None and runtime.redis is not None and runtime.producer is not None
+        # migrations ran at start-up in test mode
+        assert await runtime.pool.fetchval("SELECT to_regclass('ledger') IS NOT NULL")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert set(ready.json()["data"]["checks"]) == {"postgres", "redis", "kafka"}
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    # after shutdown the pool is closed
+    assert runtime.pool._closed
