@@ -1,0 +1,61 @@
+# CryptoPredict: the commands a newcomer needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Re-install only when the dependency set changes.
+INSTALL_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | sha1sum | cut -c1-12)
+
+SERVICE ?=
+DATA ?=
+FROM ?= 2019-01-01
+TO ?= 2023-12-31
+OUT ?= reports/evaluation
+
+.PHONY: help setup up down status logs test lint proto bench train evaluate lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALL_STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(INSTALL_STAMP) ## create .venv and install the pinned dependencies (idempotent)
+
+up: setup ## start the embedded infrastructure, every service and the gateway on http://localhost:8080
+	$(PY) -m cp_fleet up
+
+down: ## stop the whole local fleet (no process is left behind)
+	@test -x $(PY) && $(PY) -m cp_fleet down || true
+
+status: setup ## state and readiness of every program
+	$(PY) -m cp_fleet status
+
+logs: setup ## tail logs: make logs [SERVICE=auth]
+	$(PY) -m cp_fleet logs $(SERVICE)
+
+test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx
+	$(PY) -m pytest
+
+lint: setup ## ruff, generated-code freshness and buf lint
+	$(PY) -m ruff check .
+	$(PY) -m cp_tools.protogen --check
+	$(PY) -m cp_tools.buf lint
+
+proto: setup ## regenerate the Python code in libs/cryptopredict from proto/
+	$(PY) -m cp_tools.protogen
+
+bench: setup ## run the benchmarks and print their figures as JSON
+	$(PY) -m cp_tools.bench
+
+lock: ## re-pin every dependency into requirements.lock after changing pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip freeze --exclude-editable | grep -v '^cryptopredict' > requirements.lock
+
+clean: down ## remove local state (databases, logs, keys) but keep the virtualenv
+	rm -rf .state
