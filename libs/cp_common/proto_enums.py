@@ -1,0 +1,55 @@
+"""Protobuf enum values <-> the lower-case strings the REST API, JWT claims and database use.
+
+Buf-style enums prefix every value with the enum's name in UPPER_SNAKE_CASE and reserve zero for
+``_UNSPECIFIED`` (``Role.ROLE_PROFESSIONAL`` <-> ``"professional"``)::
+
+    to_proto(users_pb2.Role, "admin")              # users_pb2.ROLE_ADMIN
+    from_proto(users_pb2.Role, users_pb2.ROLE_ADMIN)  # "admin"
+
+An unknown name raises ``ValueError``; so does the ``_UNSPECIFIED`` value unless a default is given.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+
+class ProtoEnum(Protocol):
+    """What generated enum wrappers (``users_pb2.Role``) offer."""
+
+    DESCRIPTOR: Any
+
+    def Name(self, number: int) -> str: ...
+
+    def Value(self, name: str) -> int: ...
+
+
+def value_prefix(enum: ProtoEnum) -> str:
+    """``Role`` -> ``ROLE_``, ``UserChangeKind`` -> ``USER_CHANGE_KIND_``."""
+    name: str = enum.DESCRIPTOR.name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "_"
+
+
+def to_proto(enum: ProtoEnum, name: str) -> int:
+    """The number of the value named ``name`` (case-insensitive, without the prefix)."""
+    if not name or name.lower() == "unspecified":
+        raise ValueError(f"{name!r} is not a value of {enum.DESCRIPTOR.name}")
+    try:
+        return enum.Value(value_prefix(enum) + name.upper())
+    except ValueError:
+        raise ValueError(f"{name!r} is not a value of {enum.DESCRIPTOR.name}") from None
+
+
+def from_proto(enum: ProtoEnum, number: int, default: str | None = None) -> str:
+    """The lower-case name of ``number``; the zero value gives ``default`` (or ``ValueError``)."""
+    try:
+        full = enum.Name(number)
+    except ValueError:
+        raise ValueError(f"{number} is not a value of {enum.DESCRIPTOR.name}") from None
+    short = full.removeprefix(value_prefix(enum)).lower()
+    if short == "unspecified":
+        if default is None:
+            raise ValueError(f"{enum.DESCRIPTOR.name} is unspecified")
+        return default
+    return short
