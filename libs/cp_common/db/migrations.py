@@ -29,17 +29,31 @@ def _check_schema(schema: str) -> str:
     return schema
 
 
-def alembic_config(database_url: str, schema: str, migrations_dir: Path) -> Config:
+def alembic_config(
+    database_url: str, schema: str, migrations_dir: Path, version_table: str = "alembic_version"
+) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     config.attributes["schema"] = _check_schema(schema)
+    config.attributes["version_table"] = _check_schema(version_table)
     return config
 
 
-def upgrade(database_url: str, schema: str, migrations_dir: Path, revision: str = "head") -> None:
-    """Bring ``schema`` up to ``revision`` (blocking; call via ``asyncio.to_thread`` from async code)."""
-    command.upgrade(alembic_config(database_url, schema, migrations_dir), revision)
+def upgrade(
+    database_url: str,
+    schema: str,
+    migrations_dir: Path,
+    revision: str = "head",
+    *,
+    version_table: str = "alembic_version",
+) -> None:
+    """Bring ``schema`` up to ``revision`` (blocking; call via ``asyncio.to_thread`` from async code).
+
+    ``version_table`` lets a shared component (e.g. the model registry) keep its own migration
+    history inside a service's schema, independent of the service's own migrations.
+    """
+    command.upgrade(alembic_config(database_url, schema, migrations_dir, version_table), revision)
 
 
 def current_revision(database_url: str, schema: str) -> str | None:
@@ -62,8 +76,9 @@ def run_env() -> None:
     """Body of every service's ``migrations/env.py`` (online mode only)."""
     config = context.config
     schema = _check_schema(config.attributes["schema"])
+    version_table = _check_schema(config.attributes.get("version_table", "alembic_version"))
     engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
-    lock_key = f"cryptopredict.migrations.{schema}"
+    lock_key = f"cryptopredict.migrations.{schema}"  # one lock per schema, whatever the history
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": lock_key})
         try:
@@ -73,6 +88,7 @@ def run_env() -> None:
             context.configure(
                 connection=connection,
                 version_table_schema=schema,
+                version_table=version_table,
                 target_metadata=None,
                 transaction_per_migration=True,
             )

@@ -1,0 +1,3 @@
+from cp_models.registry.cli import main
+
+raise SystemExit(main())
