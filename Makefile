@@ -29,6 +29,7 @@ setup: $(INSTALL_STAMP) ## create .venv and install the pinned dependencies (ide
 
 up: setup ## start the embedded infrastructure, every service and the gateway on http://localhost:8080
 	$(PY) -m cp_fleet up
+	$(PY) -m cp_models.registry ensure $(if $(DATA),--data $(DATA))
 
 down: ## stop the whole local fleet (no process is left behind)
 	@test -x $(PY) && $(PY) -m cp_fleet down || true
@@ -52,6 +53,13 @@ proto: setup ## regenerate the Python code in libs/cryptopredict from proto/
 
 bench: setup ## run the benchmarks and print their figures as JSON
 	$(PY) -m cp_tools.bench
+
+train: setup ## train the four layers (DATA=dir: real history, else the simulator) and register them
+	$(PY) -m cp_models.registry train $(if $(DATA),--data $(DATA))
+
+evaluate: setup ## walk-forward evaluation: make evaluate DATA=dir FROM=2019-01-01 TO=2023-12-31 OUT=dir
+	@test -n "$(DATA)" || { echo "usage: make evaluate DATA=<data dir> [FROM=...] [TO=...] [OUT=...]"; exit 2; }
+	$(PY) -m cp_models evaluate --data $(DATA) --from $(FROM) --to $(TO) --out $(OUT)
 
 lock: ## re-pin every dependency into requirements.lock after changing pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
