@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cp_market.candles import INTERVALS
-from cp_market.report import RejectReason
+from cp_market.report import ImportReport, RejectReason
+from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, validate_candles
 
 _FILE_PAIR = re.compile(r"^(?:[A-Za-z]+_)?(?P<pair>[A-Za-z0-9]+(?:-[A-Za-z]+)?)[_-](?P<interval>\d+[mhdw])\b")
+
+
+ParseFile = Callable[..., tuple[pd.DataFrame, str]]
+ImportFile = Callable[..., tuple[pd.DataFrame, ImportReport]]
+
+
+def candle_importer(parse_file: ParseFile) -> ImportFile:
+    """The ``import_file`` of a candle format: parse with ``parse_file``, then validate."""
+
+    def import_file(
+        path: Path | str,
+        *,
+        as_of: object = None,
+        config: ValidationConfig = DEFAULT_CONFIG,
+        interval: str | None = None,
+    ) -> tuple[pd.DataFrame, ImportReport]:
+        """Import one file; returns (candle frame, report)."""
+        raw, iv = parse_file(path, interval=interval)
+        return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)
+
+    return import_file
 
 
 def read_head(path: Path, n: int = 3) -> list[str]:

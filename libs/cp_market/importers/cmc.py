@@ -15,9 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 from cp_market.candles import CandleFlag
-from cp_market.importers._common import line_numbers, numeric_columns, pre_reject, read_head, text_to_utc
-from cp_market.report import ImportReport, RejectReason
-from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, validate_candles
+from cp_market.importers._common import (
+    candle_importer,
+    line_numbers,
+    numeric_columns,
+    pre_reject,
+    read_head,
+    text_to_utc,
+)
+from cp_market.report import RejectReason
 
 FORMAT = "cmc_daily"
 SOURCE = "cmc"
@@ -57,13 +63,4 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     return raw, "1d"
 
 
-def import_file(
-    path: Path | str,
-    *,
-    as_of: object = None,
-    config: ValidationConfig = DEFAULT_CONFIG,
-    interval: str | None = None,
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one file; returns (candle frame, report)."""
-    raw, iv = parse_file(path, interval=interval)
-    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)
+import_file = candle_importer(parse_file)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from cp_market.candles import CandleFlag
 from cp_market.importers._common import (
+    candle_importer,
     epoch_to_utc,
     flag_rows,
     infer_interval,
@@ -37,8 +38,7 @@ from cp_market.importers._common import (
     symbols_from_pairs,
     text_to_utc,
 )
-from cp_market.report import ImportReport, RejectReason
-from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, validate_candles
+from cp_market.report import RejectReason
 
 FORMAT = "cryptodatadownload"
 SOURCE = "cryptodatadownload"
@@ -103,13 +103,4 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     return raw, iv
 
 
-def import_file(
-    path: Path | str,
-    *,
-    as_of: object = None,
-    config: ValidationConfig = DEFAULT_CONFIG,
-    interval: str | None = None,
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one file; returns (candle frame, report)."""
-    raw, iv = parse_file(path, interval=interval)
-    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)
+import_file = candle_importer(parse_file)

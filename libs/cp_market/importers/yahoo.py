@@ -15,6 +15,7 @@ import pandas as pd
 
 from cp_market.candles import CandleFlag
 from cp_market.importers._common import (
+    candle_importer,
     line_numbers,
     numeric_columns,
     pair_and_interval_from_name,
@@ -22,9 +23,8 @@ from cp_market.importers._common import (
     read_head,
     text_to_utc,
 )
-from cp_market.report import ImportReport, RejectReason
+from cp_market.report import RejectReason
 from cp_market.symbols import split_pair
-from cp_market.validation import DEFAULT_CONFIG, ValidationConfig, validate_candles
 
 FORMAT = "yahoo_daily"
 SOURCE = "yahoo"
@@ -65,13 +65,4 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     return raw, "1d"
 
 
-def import_file(
-    path: Path | str,
-    *,
-    as_of: object = None,
-    config: ValidationConfig = DEFAULT_CONFIG,
-    interval: str | None = None,
-) -> tuple[pd.DataFrame, ImportReport]:
-    """Import one file; returns (candle frame, report)."""
-    raw, iv = parse_file(path, interval=interval)
-    return validate_candles(raw, interval=iv, as_of=as_of, config=config, file=Path(path).name)
+import_file = candle_importer(parse_file)
