@@ -1,0 +1,4 @@
+"""The auth service: accounts, passwords, access and refresh tokens, JWKS, admin user management."""
+
+#: The PostgreSQL schema the service owns.
+SCHEMA = "auth"

@@ -1,0 +1,119 @@
+"""The parts of a running auth service, built once at start-up from its settings and runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from auth_service.domain.keyring import KeyRing
+from auth_service.domain.passwords import PasswordHasher, PasswordPolicy
+from auth_service.domain.throttling import LoginThrottle, ThrottlePolicy
+from auth_service.domain.tokens import AccessTokenIssuer
+from auth_service.settings import AuthSettings
+from cp_common.cache import RateLimiter
+from cp_common.security import JwtVerifier
+from cp_common.security.denylist import TokenDenylist
+
+#: The JWKS URL of the in-process verifier (never dialled: answered by the key ring directly).
+IN_PROCESS_JWKS_URL = "http://auth.in-process/.well-known/jwks.json"
+
+
+@dataclass
+class AuthComponents:
+    settings: AuthSettings
+    pool: asyncpg.Pool
+    keyring: KeyRing
+    issuer: AccessTokenIssuer
+    hasher: PasswordHasher
+    policy: PasswordPolicy
+    throttle: LoginThrottle
+    denylist: TokenDenylist
+    register_limiter: RateLimiter
+    verifier: JwtVerifier
+
+    async def revoke_access(self, jti: str, expires_at: datetime) -> None:
+        """Denylist an access token until it would have expired (plus the verifiers' leeway)."""
+        remaining = (expires_at - datetime.now(UTC)).total_seconds() + self.settings.auth_token_leeway_s
+        if remaining > 0:
+            await self.denylist.revoke(jti, int(remaining) + 1)
+
+    async def aclose(self) -> None:
+        await self.verifier.aclose()
+
+
+def build_keyring(settings: AuthSettings) -> KeyRing:
+    retention = (
+        settings.auth_access_token_ttl_s + settings.auth_token_leeway_s + settings.auth_keys_reload_interval_s
+    )
+    return KeyRing(
+        settings.signing_keys_dir,
+        activation_delay=timedelta(seconds=settings.auth_key_activation_delay_s),
+        retention=timedelta(seconds=retention),
+        generate_algorithm=settings.auth_signing_algorithm if settings.generates_keys else None,
+    )
+
+
+def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: TokenDenylist) -> JwtVerifier:
+    """The shared :class:`JwtVerifier` (same checks as every other service) reading the key ring
+    directly instead of fetching the JWKS over the network."""
+
+    def serve_jwks(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=keyring.jwks())
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(serve_jwks))
+    return JwtVerifier(
+        IN_PROCESS_JWKS_URL,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway=settings.auth_token_leeway_s,
+        is_revoked=denylist.is_revoked,
+        cache_ttl=settings.auth_keys_reload_interval_s,
+        min_refresh_interval=0.0,
+        http_client=client,
+    )
+
+
+def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis.Redis) -> AuthComponents:
+    keyring = build_keyring(settings)
+    keyring.load()
+    denylist = TokenDenylist(redis)
+    return AuthComponents(
+        settings=settings,
+        pool=pool,
+        keyring=keyring,
+        issuer=AccessTokenIssuer(
+            keyring,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=timedelta(seconds=settings.auth_access_token_ttl_s),
+        ),
+        hasher=PasswordHasher(
+            time_cost=settings.auth_argon2_time_cost,
+            memory_kib=settings.auth_argon2_memory_kib,
+            parallelism=settings.auth_argon2_parallelism,
+            max_concurrent=settings.auth_max_concurrent_hashes,
+        ),
+        policy=PasswordPolicy(settings.auth_password_min_length, settings.auth_password_max_length),
+        throttle=LoginThrottle(
+            redis,
+            ThrottlePolicy(
+                threshold=settings.auth_lockout_threshold,
+                window_s=settings.auth_lockout_window_s,
+                lockout_s=settings.auth_lockout_duration_s,
+                ip_limit=settings.auth_ip_failure_limit,
+                ip_window_s=settings.auth_ip_failure_window_s,
+            ),
+        ),
+        denylist=denylist,
+        register_limiter=RateLimiter(
+            redis,
+            "auth-register",
+            limit=settings.auth_register_limit,
+            window_seconds=settings.auth_register_window_s,
+        ),
+        verifier=in_process_verifier(settings, keyring, denylist),
+    )

@@ -1,0 +1,1 @@
+"""Auth rules without I/O frameworks: passwords, emails, keys, tokens, throttling, models."""

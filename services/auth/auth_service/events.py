@@ -1,0 +1,44 @@
+"""``users.v1`` events, written to the outbox in the transaction of the change they describe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import asyncpg
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from auth_service import SCHEMA
+from auth_service.domain.models import User
+from cp_common import topics
+from cp_common.kafka import outbox
+from cp_common.proto_enums import to_proto
+from cryptopredict.common.v1 import users_pb2
+from cryptopredict.events.v1 import users_pb2 as user_events_pb2
+
+
+class UserChange(StrEnum):
+    REGISTERED = "registered"
+    ROLE_CHANGED = "role_changed"
+    DEACTIVATED = "deactivated"
+    REACTIVATED = "reactivated"
+
+
+def user_changed(
+    user: User, change: UserChange, *, at: datetime | None = None
+) -> user_events_pb2.UserChanged:
+    occurred_at = Timestamp()
+    occurred_at.FromDatetime(at or datetime.now(UTC))
+    return user_events_pb2.UserChanged(
+        user_id=user.id,
+        kind=to_proto(user_events_pb2.UserChangeKind, change.value),  # type: ignore[arg-type]
+        email=user.email,
+        role=to_proto(users_pb2.Role, user.role.value),  # type: ignore[arg-type]
+        is_active=user.is_active,
+        occurred_at=occurred_at,
+    )
+
+
+async def publish_user_changed(conn: asyncpg.Connection, user: User, change: UserChange) -> str:
+    """Enqueue the event inside ``conn``'s transaction; returns its event id."""
+    return await outbox.enqueue(conn, topics.USERS.name, user_changed(user, change), schema=SCHEMA)
