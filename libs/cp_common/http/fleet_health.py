@@ -41,20 +41,31 @@ def peers_from_environment(environ: Mapping[str, str] | None = None) -> dict[str
 
 
 class FleetProbe:
-    def __init__(self, peers: Mapping[str, str], *, timeout: float = 2.0, cache_seconds: float = 2.0) -> None:
-        self.peers = dict(peers)
+    """Probes ``peers`` (default: :func:`peers_from_environment`, read at the first probe)."""
+
+    def __init__(
+        self, peers: Mapping[str, str] | None = None, *, timeout: float = 2.0, cache_seconds: float = 2.0
+    ) -> None:
+        self._peers = dict(peers) if peers is not None else None
         self.timeout = timeout
         self.cache_seconds = cache_seconds
         self._lock = asyncio.Lock()
         self._cached: tuple[float, dict[str, bool]] | None = None
 
+    @property
+    def peers(self) -> dict[str, str]:
+        if self._peers is None:
+            self._peers = peers_from_environment()
+        return self._peers
+
     async def readiness(self) -> dict[str, bool]:
         async with self._lock:
             if self._cached is not None and time.monotonic() - self._cached[0] < self.cache_seconds:
                 return self._cached[1]
+            peers = self.peers
             async with httpx.AsyncClient(timeout=self.timeout) as client:
-                results = await asyncio.gather(*(self._ready(client, url) for url in self.peers.values()))
-            report = dict(zip(self.peers, results, strict=True))
+                results = await asyncio.gather(*(self._ready(client, url) for url in peers.values()))
+            report = dict(zip(peers, results, strict=True))
             self._cached = (time.monotonic(), report)
             return report
 

@@ -106,3 +106,10 @@ async def test_results_are_cached_between_requests(servers) -> None:
         for _ in range(5):
             assert (await client.get("/api/v1/health")).status_code == 200
     assert handler.hits == 1
+
+
+async def test_default_peers_are_read_from_the_environment_at_first_use(servers, monkeypatch) -> None:
+    probe = FleetProbe()
+    monkeypatch.setenv("SICK_HTTP_URL", servers["sick"][0])
+    assert probe.peers.get("sick") == servers["sick"][0]
+    assert (await probe.readiness())["sick"] is False
