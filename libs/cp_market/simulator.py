@@ -346,32 +346,18 @@ class MarketSimulator:
         assert ts is not None
         return ts.floor(interval_delta(interval))
 
+    def run(self, interval: str = "1h", *, start: object = None) -> SimulationRun:
+        """A resumable run: advance it in bulk (:meth:`SimulationRun.advance`) or step by step."""
+        return SimulationRun(self, interval, self._start(interval, start))
+
     def stream(
         self, interval: str = "1h", *, start: object = None, steps: int | None = None
     ) -> Iterator[SimStep]:
         """Yield closed steps one at a time (forever when ``steps`` is None)."""
-        engine = _Engine(self.config, interval, self._start(interval, start))
+        run = self.run(interval, start=start)
         n = 0
         while steps is None or n < steps:
-            t, regime, arrays, snap = engine.step()
-            candles = [
-                Candle(
-                    symbol=sym,
-                    interval=interval,
-                    open_time=t.to_pydatetime().astimezone(UTC),
-                    open=float(arrays["open"][i]),
-                    high=float(arrays["high"][i]),
-                    low=float(arrays["low"][i]),
-                    close=float(arrays["close"][i]),
-                    volume=float(arrays["volume"][i]),
-                    quote_volume=float(arrays["quote_volume"][i]),
-                    source="synthetic",
-                    quote="USD",
-                    market_cap=float(arrays["market_cap"][i]),
-                )
-                for i, sym in enumerate(engine.symbols)
-            ]
-            yield SimStep(t, regime, candles, snap)
+            yield run.step()
             n += 1
 
     def simulate(
@@ -386,7 +372,77 @@ class MarketSimulator:
             t1 = to_utc_timestamp(end)
             assert t1 is not None
             periods = int((t1 - t0) // step) + 1
-        engine = _Engine(self.config, interval, t0)
+        return SimulationRun(self, interval, t0).advance(periods)
+
+    def assets_frame(self, candles: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Assets (loader shape); ranks from the last market caps in ``candles`` if given."""
+        assets = self.config.assets
+        caps = {a.symbol: a.price * a.supply for a in assets}
+        if candles is not None and not candles.empty:
+            last = candles.sort_values("open_time").groupby("symbol")["market_cap"].last()
+            caps.update(last.to_dict())
+        order = sorted(caps, key=lambda s: -caps[s])
+        rank = {s: i + 1 for i, s in enumerate(order)}
+        df = pd.DataFrame(
+            {
+                "symbol": [a.symbol for a in assets],
+                "name": [a.name for a in assets],
+                "sector": [a.sector for a in assets],
+                "market_cap_rank": pd.array([rank[a.symbol] for a in assets], dtype="Int64"),
+                "coingecko_id": [""] * len(assets),
+                "sector_tags": [""] * len(assets),
+            }
+        )
+        return df.loc[:, ASSET_COLUMNS].sort_values("symbol").reset_index(drop=True)
+
+
+class SimulationRun:
+    """One simulated market path that can be continued: in bulk or one step at a time.
+
+    ``advance(n)`` returns the next ``n`` steps as frames (like ``simulate``), ``step()`` the
+    next step as ``SimStep`` (like ``stream``); both continue the same path, so history can be
+    generated in bulk and the market then streamed live without re-running it.
+    """
+
+    def __init__(self, simulator: MarketSimulator, interval: str, start: pd.Timestamp) -> None:
+        self.simulator = simulator
+        self.interval = interval
+        self._engine = _Engine(simulator.config, interval, start)
+
+    @property
+    def next_open_time(self) -> pd.Timestamp:
+        """Open time of the candle the next step produces."""
+        return self._engine.time
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self._engine.symbols)
+
+    def step(self) -> SimStep:
+        engine, interval = self._engine, self.interval
+        t, regime, arrays, snap = engine.step()
+        open_time = t.to_pydatetime().astimezone(UTC)
+        candles = [
+            Candle(
+                symbol=sym,
+                interval=interval,
+                open_time=open_time,
+                open=float(arrays["open"][i]),
+                high=float(arrays["high"][i]),
+                low=float(arrays["low"][i]),
+                close=float(arrays["close"][i]),
+                volume=float(arrays["volume"][i]),
+                quote_volume=float(arrays["quote_volume"][i]),
+                source="synthetic",
+                quote="USD",
+                market_cap=float(arrays["market_cap"][i]),
+            )
+            for i, sym in enumerate(engine.symbols)
+        ]
+        return SimStep(t, regime, candles, snap)
+
+    def advance(self, periods: int) -> SimulatedMarket:
+        engine, interval = self._engine, self.interval
         times: list[pd.Timestamp] = []
         regimes: list[str] = []
         cols: dict[str, list[np.ndarray]] = {
@@ -420,31 +476,10 @@ class MarketSimulator:
         return SimulatedMarket(
             candles=candles,
             snapshots=snapshots.loc[:, list(SNAPSHOT_COLUMNS)],
-            assets=self.assets_frame(candles),
+            assets=self.simulator.assets_frame(candles),
             regimes=regime_series,
             daily_regimes=daily_regimes,
         )
-
-    def assets_frame(self, candles: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Assets (loader shape); ranks from the last market caps in ``candles`` if given."""
-        assets = self.config.assets
-        caps = {a.symbol: a.price * a.supply for a in assets}
-        if candles is not None and not candles.empty:
-            last = candles.sort_values("open_time").groupby("symbol")["market_cap"].last()
-            caps.update(last.to_dict())
-        order = sorted(caps, key=lambda s: -caps[s])
-        rank = {s: i + 1 for i, s in enumerate(order)}
-        df = pd.DataFrame(
-            {
-                "symbol": [a.symbol for a in assets],
-                "name": [a.name for a in assets],
-                "sector": [a.sector for a in assets],
-                "market_cap_rank": pd.array([rank[a.symbol] for a in assets], dtype="Int64"),
-                "coingecko_id": [""] * len(assets),
-                "sector_tags": [""] * len(assets),
-            }
-        )
-        return df.loc[:, ASSET_COLUMNS].sort_values("symbol").reset_index(drop=True)
 
 
 def simulate_market(
