@@ -1,0 +1,1 @@
+"""The ingestion schema: bulk candle writes (COPY + upsert) and the read queries."""
