@@ -165,11 +165,11 @@ def load_market_data(
     return data
 
 
-def simulated_market_data(seed: int = 7, **kwargs: object) -> MarketData:
-    """A seeded synthetic market from ``cp_market.simulator`` in the same shapes."""
+def simulated_market_data(seed: int = 7, days: int = 6 * 365, start: str = "2017-01-01") -> MarketData:
+    """A seeded synthetic daily market from ``cp_market.simulator`` in the same shapes."""
     from cp_market import simulator
 
-    sim = simulator.simulate_market(seed=seed, **kwargs)  # type: ignore[attr-defined]
+    sim = simulator.simulate_market(seed=seed, interval="1d", periods=days, start=start)
     return MarketData.from_frames(sim.candles, sim.snapshots, sim.assets)
 
 

@@ -31,7 +31,7 @@ class BarrierPolicy:
 
     k_target: float = 1.0
     k_stop: float = 1.0
-    horizon_days: int = 7
+    horizon_days: int = 20
     regime_scale: dict[str, float] = field(
         default_factory=lambda: {"bull": 1.0, "bear": 1.0, "sideways": 0.8, "volatile": 1.25}
     )
@@ -66,6 +66,8 @@ def sector_forward_relative(levels: pd.DataFrame, market: pd.Series, horizon: in
 class BarrierLabels:
     label: pd.DataFrame  # LONG / SHORT / NO_TRADE codes, NaN when unknown
     bars_to_exit: pd.DataFrame  # bars after entry until the deciding bar (horizon when timed out)
+    long_win: pd.DataFrame  # 1 if the long trade reaches its target before its stop, else 0
+    short_win: pd.DataFrame  # 1 if the short trade reaches its target before its stop, else 0
 
 
 def triple_barrier(
@@ -119,5 +121,12 @@ def triple_barrier(
     label[~valid] = np.nan
     decided = np.where(label == LONG, long_bar, np.where(label == SHORT, short_bar, policy.horizon_days))
     decided = np.where(valid, decided, np.nan)
+    lw = np.where(valid, (long_res == 1.0).astype("float64"), np.nan)
+    sw = np.where(valid, (short_res == 1.0).astype("float64"), np.nan)
     idx, cols = open_.index, open_.columns
-    return BarrierLabels(pd.DataFrame(label, idx, cols), pd.DataFrame(decided, idx, cols))
+    return BarrierLabels(
+        pd.DataFrame(label, idx, cols),
+        pd.DataFrame(decided, idx, cols),
+        pd.DataFrame(lw, idx, cols),
+        pd.DataFrame(sw, idx, cols),
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from cp_models.backtest.costs import CostModel
 from cp_models.data import MarketData
 
