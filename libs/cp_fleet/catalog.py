@@ -33,6 +33,8 @@ RoutePrefix = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]*$")]
 RequestRate = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*r/[sm]$")]
 NginxSize = Annotated[str, StringConstraints(pattern=r"^[0-9]+[kKmM]?$")]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+#: A CORS origin: scheme, host and optional port, nothing else (no path, no wildcard).
+Origin = Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
 
 
 class CatalogError(ValueError):
@@ -70,6 +72,26 @@ class RateLimitsEntry(_Strict):
     api: RateLimitEntry = RateLimitEntry(rate="100r/s", burst=20)
     websocket: RateLimitEntry = RateLimitEntry(rate="10r/s", burst=5)
     auth: RateLimitEntry = RateLimitEntry(rate="2r/s", burst=10)
+    #: The aggregated fleet readiness at ``health_path`` (each call probes every service).
+    health: RateLimitEntry = RateLimitEntry(rate="5r/s", burst=10)
+
+
+class CorsEntry(_Strict):
+    """Cross-origin browser access, answered by the gateway for every route (services' own CORS
+    headers are dropped). No origin listed: no CORS header is ever sent."""
+
+    allowed_origins: list[Origin] = []
+    allow_credentials: bool = False
+    max_age_s: int = Field(default=600, ge=0, le=86400)
+
+
+class TlsEntry(_Strict):
+    """HTTPS on ``port`` next to the plain port; HSTS is sent on HTTPS responses only."""
+
+    port: Port = 8443
+    certificate: Path
+    certificate_key: Path
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
 
 
 class GatewayEntry(_Strict):
@@ -85,6 +107,11 @@ class GatewayEntry(_Strict):
     proxy_read_timeout_s: int = Field(default=60, ge=1, description="and proxy_send_timeout")
     websocket_read_timeout_s: int = Field(default=3600, ge=1)
     worker_processes: int = Field(default=2, ge=1)
+    #: Aggregated fleet readiness, proxied (rate limited by ``rate_limits.health``) to the service
+    #: whose ``public_prefixes`` cover it.
+    health_path: RoutePrefix = "/api/v1/health"
+    cors: CorsEntry = CorsEntry()
+    tls: TlsEntry | None = None
 
 
 class ServiceEntry(_Strict):
@@ -159,6 +186,8 @@ class Catalog(_Strict):
         for name in INFRASTRUCTURE_NAMES:
             owners.setdefault(self.infrastructure.port_of(name), []).append(name)
         owners.setdefault(self.gateway.port, []).append(GATEWAY_NAME)
+        if self.gateway.tls is not None:
+            owners.setdefault(self.gateway.tls.port, []).append(f"{GATEWAY_NAME}.tls")
         for service in self.services:
             owners.setdefault(service.http_port, []).append(f"{service.name}.http_port")
             if service.grpc_port is not None:
@@ -203,6 +232,8 @@ class Catalog(_Strict):
         for name in INFRASTRUCTURE_NAMES:
             data["infrastructure"][name]["port"] += offset
         data["gateway"]["port"] += offset
+        if data["gateway"]["tls"] is not None:
+            data["gateway"]["tls"]["port"] += offset
         for service in data["services"]:
             service["http_port"] += offset
             if service["grpc_port"] is not None:

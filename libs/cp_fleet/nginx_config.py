@@ -6,14 +6,20 @@ What the gateway does (architecture sections 2, 3 and 6):
   through its ``public_prefixes`` / ``websocket_prefixes`` (WebSocket upgrade); anything else is a
   JSON 404.
 - Per-client-IP ``limit_req`` zones: ``api`` on HTTP routes, ``websocket`` on WebSocket routes,
-  and the stricter ``auth`` zone on ``gateway.strict_paths`` (login/register).
+  the stricter ``auth`` zone on ``gateway.strict_paths`` (login/register), and ``health`` on
+  ``gateway.health_path`` (aggregated fleet readiness, served by the service owning the path).
 - Errors Nginx produces itself (400, 403, 404, 405, 408, 413, 429, 500, 502, 503, 504) are answered
   in the project envelope ``{"success": false, "error": ..., "error_code": N, "timestamp": ...}``.
   A service's own error responses pass through untouched.
 - ``X-Request-ID``: a well-formed incoming id is kept, otherwise Nginx's ``$request_id`` is used;
   it is forwarded upstream, returned to the client and logged.
 - Security headers (nosniff, ``X-Frame-Options: DENY`` + CSP ``frame-ancestors 'none'``,
-  ``Referrer-Policy: no-referrer``), request size and time limits.
+  ``Referrer-Policy: no-referrer``, ``Permissions-Policy``; HSTS on HTTPS when ``gateway.tls`` is
+  set), request size and time limits.
+- CORS from ``gateway.cors``: an allowed ``Origin`` is echoed with ``Vary: Origin``; preflights
+  from allowed origins are answered by Nginx (204); services' own CORS headers are dropped.
+- The gateway is the edge: ``X-Forwarded-For`` is set to the client address (not appended to),
+  so a client cannot choose the address that services rate-limit by.
 - JSON access log with the path only (``$uri``): no query string (WebSocket clients pass
   ``?token=``), no ``Authorization`` header, no cookies, no referrer.
 
@@ -25,7 +31,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cp_fleet.catalog import Catalog, ServiceEntry
+from cp_fleet.catalog import Catalog, GatewayEntry, ServiceEntry
 
 ERROR_MESSAGES = {
     400: "Bad request",
@@ -42,6 +48,14 @@ ERROR_MESSAGES = {
 }
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"
+
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type, X-Request-ID"
+CORS_EXPOSED = "X-Request-ID"
 
 _ACCESS_LOG_FIELDS = (
     ('"time":"', "$time_iso8601", '"'),
@@ -95,7 +109,7 @@ def _proxy_block(upstream: str, *, websocket: bool, read_timeout_s: int) -> list
         "proxy_http_version 1.1;",
         "proxy_set_header Host $host;",
         "proxy_set_header X-Real-IP $remote_addr;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_set_header X-Request-ID $cp_request_id;",
     ]
@@ -115,6 +129,82 @@ def _location(match: str, body: list[str]) -> list[str]:
     return [f"location {match} {{", *[f"    {line}" for line in body], "}"]
 
 
+def _cors_http(gateway: GatewayEntry) -> list[str]:
+    """Maps deciding, per request, the CORS header values (empty = header not sent)."""
+    cors = gateway.cors
+    if not cors.allowed_origins:
+        return []
+    origins = [f'    "{origin}" $http_origin;' for origin in cors.allowed_origins]
+    lines = [
+        "# CORS: an allowed Origin is echoed; anything else gets no CORS header at all.",
+        "map $http_origin $cp_cors_origin {",
+        '    default "";',
+        *origins,
+        "}",
+        'map "$request_method|$cp_cors_origin|$http_access_control_request_method" $cp_cors_preflight {',
+        '    default "";',
+        '    "~^OPTIONS\\|[^|]+\\|.+$" 1;',
+        "}",
+    ]
+    values = {
+        "cp_cors_methods": CORS_METHODS,
+        "cp_cors_headers": CORS_HEADERS,
+        "cp_cors_max_age": str(cors.max_age_s),
+    }
+    for variable, value in values.items():
+        lines += [f"map $cp_cors_preflight ${variable} {{", '    default "";', f'    1 "{value}";', "}"]
+    lines += ["map $cp_cors_origin $cp_cors_exposed {", '    default "";', f'    "~." "{CORS_EXPOSED}";', "}"]
+    if cors.allow_credentials:
+        lines += ["map $cp_cors_origin $cp_cors_credentials {", '    default "";', '    "~." "true";', "}"]
+    return lines
+
+
+def _cors_server(gateway: GatewayEntry) -> list[str]:
+    if not gateway.cors.allowed_origins:
+        return []
+    lines = [
+        "add_header Vary Origin always;",
+        "add_header Access-Control-Allow-Origin $cp_cors_origin always;",
+        "add_header Access-Control-Expose-Headers $cp_cors_exposed always;",
+        "add_header Access-Control-Allow-Methods $cp_cors_methods always;",
+        "add_header Access-Control-Allow-Headers $cp_cors_headers always;",
+        "add_header Access-Control-Max-Age $cp_cors_max_age always;",
+    ]
+    if gateway.cors.allow_credentials:
+        lines.append("add_header Access-Control-Allow-Credentials $cp_cors_credentials always;")
+    lines += ["# Preflight from an allowed origin: answered here, never reaches a service.",
+              "if ($cp_cors_preflight) {", "    return 204;", "}"]
+    return lines
+
+
+def _tls_server(gateway: GatewayEntry, listen_host: str) -> list[str]:
+    tls = gateway.tls
+    if tls is None:
+        return []
+    return [
+        f"listen {listen_host}:{tls.port} ssl;",
+        f"ssl_certificate {tls.certificate};",
+        f"ssl_certificate_key {tls.certificate_key};",
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "ssl_prefer_server_ciphers off;",
+        "ssl_session_cache shared:cp_tls:10m;",
+        "ssl_session_tickets off;",
+        "add_header Strict-Transport-Security $cp_hsts always;",
+    ]
+
+
+def _tls_http(gateway: GatewayEntry) -> list[str]:
+    if gateway.tls is None:
+        return []
+    return [
+        "# HSTS only over HTTPS (browsers ignore it on plain HTTP, and it must not be sent there).",
+        "map $scheme $cp_hsts {",
+        '    default "";',
+        f'    https "max-age={gateway.tls.hsts_max_age_s}; includeSubDomains";',
+        "}",
+    ]
+
+
 def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: str = "127.0.0.1") -> str:
     """The complete ``nginx.conf`` (main context) of the gateway described by ``catalog``."""
     gateway = catalog.gateway
@@ -122,6 +212,7 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
     api_limit = f"limit_req zone=cp_api burst={limits.api.burst} nodelay;"
     ws_limit = f"limit_req zone=cp_websocket burst={limits.websocket.burst} nodelay;"
     auth_limit = f"limit_req zone=cp_auth burst={limits.auth.burst} nodelay;"
+    health_limit = f"limit_req zone=cp_health burst={limits.health.burst} nodelay;"
 
     locations: list[str] = []
     locations += _location(
@@ -141,6 +232,12 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
                 upstream_name(owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
             )
             locations += _location(f"= {path}", [auth_limit, *proxy])
+    health_owner = _owner_of(gateway.health_path, catalog)
+    if health_owner is not None:
+        proxy = _proxy_block(
+            upstream_name(health_owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
+        )
+        locations += _location(f"= {gateway.health_path}", [health_limit, *proxy])
     for service in catalog.services:
         for prefix in service.public_prefixes:
             proxy = _proxy_block(
@@ -172,6 +269,7 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
     error_pages = [f"error_page {status} @cp_error_{status};" for status in ERROR_MESSAGES]
     server = [
         f"listen {listen_host}:{gateway.port};",
+        *_tls_server(gateway, listen_host),
         "server_name _;",
         "",
         "add_header X-Request-ID $cp_request_id always;",
@@ -179,6 +277,8 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         "add_header X-Frame-Options DENY always;",
         "add_header Content-Security-Policy \"frame-ancestors 'none'\" always;",
         "add_header Referrer-Policy no-referrer always;",
+        f'add_header Permissions-Policy "{PERMISSIONS_POLICY}" always;',
+        *_cors_server(gateway),
         "",
         *error_pages,
         "",
@@ -206,6 +306,11 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         "proxy_hide_header X-Frame-Options;",
         "proxy_hide_header X-Content-Type-Options;",
         "proxy_hide_header Referrer-Policy;",
+        "proxy_hide_header Permissions-Policy;",
+        "proxy_hide_header Strict-Transport-Security;",
+        "proxy_hide_header Access-Control-Allow-Origin;",
+        "proxy_hide_header Access-Control-Allow-Credentials;",
+        "proxy_hide_header Access-Control-Expose-Headers;",
         "",
         "# A well-formed X-Request-ID from the client is kept; anything else gets a fresh id.",
         "map $http_x_request_id $cp_request_id {",
@@ -216,10 +321,13 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         "    default upgrade;",
         "    '' close;",
         "}",
+        *_cors_http(gateway),
+        *_tls_http(gateway),
         "",
         f"limit_req_zone $binary_remote_addr zone=cp_api:10m rate={limits.api.rate};",
         f"limit_req_zone $binary_remote_addr zone=cp_websocket:10m rate={limits.websocket.rate};",
         f"limit_req_zone $binary_remote_addr zone=cp_auth:10m rate={limits.auth.rate};",
+        f"limit_req_zone $binary_remote_addr zone=cp_health:1m rate={limits.health.rate};",
         "limit_req_status 429;",
         "limit_req_log_level warn;",
         "",

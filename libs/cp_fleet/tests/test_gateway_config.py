@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,16 +27,19 @@ HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 ENVELOPE_KEYS = {"success", "error", "error_code", "timestamp"}
 
 
+ALLOWED_ORIGIN = "https://app.cryptopredict.com"
+
+
 def _catalog(gateway_port: int, echo_port: int, ws_port: int, down_port: int, **gateway: object) -> Catalog:
     return Catalog.model_validate(
         {
-            "gateway": {"port": gateway_port, **gateway},
+            "gateway": {"port": gateway_port, "cors": {"allowed_origins": [ALLOWED_ORIGIN]}, **gateway},
             "services": [
                 {
                     "name": "echo",
                     "command": "python -m echo",
                     "http_port": echo_port,
-                    "public_prefixes": ["/api/v1/echo/", "/api/v1/auth/"],
+                    "public_prefixes": ["/api/v1/echo/", "/api/v1/auth/", "/api/v1/health"],
                 },
                 {
                     "name": "notification",
@@ -207,5 +211,118 @@ def test_rate_limits_answer_json_429(run_nginx) -> None:
             allowed = 6 + int(time.monotonic() - started) + 1
             assert 5 <= codes.count(200) <= allowed
             assert codes.count(429) == 30 - codes.count(200)
+        finally:
+            nginx.stop()
+
+
+def test_permissions_policy_and_no_cors_headers_without_an_allowed_origin(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/api/v1/echo/x", headers={"Origin": "https://evil.example"})
+    assert "camera=()" in response.headers["permissions-policy"]
+    assert "access-control-allow-origin" not in response.headers
+    assert "strict-transport-security" not in response.headers  # plain HTTP
+
+
+def test_cors_echoes_an_allowed_origin(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/api/v1/echo/x", headers={"Origin": ALLOWED_ORIGIN})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert response.headers["access-control-expose-headers"] == "X-Request-ID"
+    assert "Origin" in response.headers["vary"]
+    assert "access-control-allow-credentials" not in response.headers
+    assert "access-control-allow-methods" not in response.headers  # only on preflights
+
+
+def test_cors_preflight_is_answered_by_the_gateway(gateway: RunningNginx) -> None:
+    preflight = {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"}
+    response = httpx.options(f"{gateway.url}/api/v1/echo/x", headers=preflight)
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "Authorization" in response.headers["access-control-allow-headers"]
+    assert response.headers["access-control-max-age"] == "600"
+    # from a foreign origin the preflight is not answered by the gateway (the echo server has no
+    # OPTIONS handler and says 501), and carries no CORS grant
+    foreign = httpx.options(
+        f"{gateway.url}/api/v1/echo/x",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert foreign.status_code == 501 and "access-control-allow-origin" not in foreign.headers
+
+
+def test_the_client_cannot_choose_its_forwarded_address(gateway: RunningNginx) -> None:
+    response = httpx.get(f"{gateway.url}/api/v1/echo/x", headers={"X-Forwarded-For": "6.6.6.6"})
+    assert response.json()["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+
+def test_fleet_health_path_goes_to_its_owner_with_its_own_zone(run_nginx) -> None:
+    gateway_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(4))
+    catalog = _catalog(
+        gateway_port, echo_port, ws_port, down_port,
+        rate_limits={"health": {"rate": "1r/m", "burst": 3}},
+    )
+    config = render_gateway_config(catalog, access_log=Path("access.log"))
+    assert "location = /api/v1/health {" in config
+    with http_echo_server(echo_port):
+        nginx = run_nginx(config, gateway_port)
+        try:
+            codes = [httpx.get(f"{nginx.url}/api/v1/health").status_code for _ in range(8)]
+            assert codes[:4] == [200] * 4 and set(codes[4:]) == {429}
+            _assert_envelope(httpx.get(f"{nginx.url}/api/v1/health"), 429)
+            # the API zone is separate: other routes still pass
+            assert httpx.get(f"{nginx.url}/api/v1/echo/x").status_code == 200
+        finally:
+            nginx.stop()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "gateway.crt", directory / "gateway.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    for path in (cert_path, key_path):
+        path.chmod(0o644)
+    return cert_path, key_path
+
+
+def test_tls_listener_sends_hsts_only_over_https(run_nginx, cp_state_dir: Path) -> None:
+    gateway_port, tls_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(5))
+    directory = cp_state_dir / "tls-test"
+    directory.mkdir()
+    directory.chmod(0o755)
+    cert, key = _self_signed(directory)
+    catalog = _catalog(
+        gateway_port, echo_port, ws_port, down_port,
+        tls={"port": tls_port, "certificate": str(cert), "certificate_key": str(key)},
+    )
+    config = render_gateway_config(catalog, access_log=Path("access.log"))
+    with http_echo_server(echo_port):
+        nginx = run_nginx(config, gateway_port)
+        try:
+            trust = ssl.create_default_context(cafile=str(cert))
+            secure = httpx.get(f"https://127.0.0.1:{tls_port}/api/v1/echo/x", verify=trust)
+            assert secure.status_code == 200
+            assert secure.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+            assert secure.json()["headers"]["x-forwarded-proto"] == "https"
+            plain = httpx.get(f"{nginx.url}/api/v1/echo/x")
+            assert "strict-transport-security" not in plain.headers
         finally:
             nginx.stop()
