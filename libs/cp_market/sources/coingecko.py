@@ -77,7 +77,8 @@ class CoinGeckoClient:
         return out
 
     async def global_snapshot(self) -> dict[str, Any]:
-        """``/global`` -> one snapshot row (same keys as the snapshot frame)."""
+        """``/global`` -> one snapshot row (the snapshot frame's keys, plus ``eth_dominance`` and
+        ``total_volume_24h`` in USD, NaN when absent)."""
         payload = await self.http.get_json("/global")
         data = payload.get("data", payload)
         total = float(data["total_market_cap"]["usd"])
@@ -89,6 +90,8 @@ class CoinGeckoClient:
             "btc_dominance": pct.get("btc", float("nan")),
             "usdt_market_cap": total * pct["usdt"] / 100 if "usdt" in pct else float("nan"),
             "stablecoin_dominance": sum(pct.get(k, 0.0) for k in STABLECOIN_KEYS),
+            "eth_dominance": pct.get("eth", float("nan")),
+            "total_volume_24h": float((data.get("total_volume") or {}).get("usd", float("nan"))),
         }
 
     async def categories(self) -> pd.DataFrame:

@@ -115,6 +115,7 @@ async def test_coingecko_endpoints_and_rate_limit(http_server: HttpServerThread,
     assert snap["btc_dominance"] == 47.5 and snap["total_market_cap"] == 1.73e12
     assert snap["usdt_market_cap"] == pytest.approx(1.73e12 * 0.053)
     assert snap["stablecoin_dominance"] == pytest.approx(6.7)
+    assert snap["eth_dominance"] == 15.9 and snap["total_volume_24h"] == 6.0e10
     assert snap["date"] == T0
     sectors = cats.set_index("id")["sector"]
     assert sectors["meme-token"] == "meme" and sectors["decentralized-finance-defi"] == "defi"
