@@ -209,3 +209,27 @@ def test_keyring_reload_picks_up_rotation_and_survives_a_bad_file(tmp_path: Path
     (tmp_path / "20990101T000000Z-dead.pem").write_text("garbage")
     ring.reload()  # logs and keeps the loaded keys
     assert ring.signing_key().kid == second.kid
+
+
+# --- keytool ---------------------------------------------------------------------------------------
+
+
+def test_keytool_rotate_list_prune(tmp_path: Path, capsys) -> None:
+    from auth_service.keytool import main
+    from auth_service.settings import AuthSettings
+
+    settings = AuthSettings(environment="test", auth_signing_keys_dir=tmp_path, auth_access_token_ttl_s=60)
+    old = generate_key(tmp_path, now=datetime.now(UTC) - timedelta(days=2))
+    older = generate_key(tmp_path, now=datetime.now(UTC) - timedelta(days=3))
+    assert main(["rotate", "--algorithm", "RS256"], settings) == 0
+    created = capsys.readouterr().out
+    assert "published now, signs from" in created
+    assert main(["list"], settings) == 0
+    listing = capsys.readouterr().out.splitlines()
+    states = {line.split()[0]: line.split()[-1] for line in listing}
+    assert states[old.kid] == "active" and states[older.kid] == "expired"
+    assert sorted(states.values()) == ["active", "expired", "pending"]
+    assert main(["prune"], settings) == 0
+    assert capsys.readouterr().out.strip() == f"deleted {older.kid}"
+    assert {k.kid for k in load_keys(tmp_path)} == {old.kid} | {k for k in states if states[k] == "pending"}
+    assert main(["--dir", str(tmp_path / "nowhere"), "list"], settings) == 1
