@@ -140,3 +140,46 @@ def all_signals(preds: BlockPredictions, ds: CascadeDatasets, config: CascadeCon
     """Signals L4 would emit on every asset (L4 scored on its own, full exposure)."""
     ones = pd.Series(1.0, index=preds.l1.index)
     return _signal_rows(preds.l4, ds, ones, config)
+
+
+def allocation_weights(
+    preds: BlockPredictions,
+    ds: CascadeDatasets,
+    config: CascadeConfig,
+    every_days: int = 7,
+    per_sector: int = 2,
+) -> pd.DataFrame:
+    """Target weights of the allocation variant: L2's recommended allocation (cash = 1 - L1
+    exposure, a BTC core, the leading sectors) with each sector's share split equally over its
+    ``per_sector`` best L3-scored assets; decided every ``every_days`` days."""
+    bench = "BTC" if "BTC" in ds.data.close.columns else ds.data.tradable[0]
+    sector_of = dict(ds.data.sectors)
+    days = preds.l1.index[::every_days]
+    rows = {}
+    for t in days:
+        l1 = preds.l1.loc[t]
+        try:
+            sec_scores = preds.l2.xs(t, level=0)
+            l3 = preds.l3["score"].xs(t, level=0)
+        except KeyError:
+            continue
+        order = sec_scores.sort_values(ascending=False)
+        leading = list(order.index[: config.l2.n_leading])
+        regime = str(l1["regime"])
+        exposure = float(l1["recommended_exposure"])
+        btc_share = config.l2.btc_core_by_regime.get(regime, 0.5)
+        w: dict[str, float] = {bench: exposure * btc_share}
+        strength = {s: max(float(order[s]) - 0.5, 0.0) + 0.01 for s in leading}
+        total = sum(strength.values())
+        for s in leading:
+            share = exposure * (1.0 - btc_share) * strength[s] / total
+            members = l3[[sym for sym in l3.index if sector_of.get(sym) == s and sym != bench]]
+            picks = list(members.sort_values(ascending=False).index[:per_sector])
+            if not picks:
+                w[bench] += share
+                continue
+            for sym in picks:
+                w[sym] = w.get(sym, 0.0) + share / len(picks)
+        rows[t] = w
+    frame = pd.DataFrame.from_dict(rows, orient="index").fillna(0.0)
+    return frame.reindex(columns=sorted(frame.columns))

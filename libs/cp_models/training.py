@@ -185,6 +185,7 @@ def train_all(
     end: object | None = None,
     sim_seed: int = 7,
     holdout_days: int = 182,
+    sim_days: int = 6 * 365,
 ) -> TrainingArtifacts:
     """Train every layer on all the data in ``data_dir`` (or on the simulator's history).
 
@@ -197,7 +198,7 @@ def train_all(
     else:
         from cp_models.data import simulated_market_data
 
-        data = simulated_market_data(sim_seed)
+        data = simulated_market_data(sim_seed, days=sim_days)
         source = f"cp_market simulator (seed {sim_seed})"
     ds = build_datasets(data, cfg)
     holdout = None

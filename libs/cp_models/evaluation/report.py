@@ -9,6 +9,7 @@ NAMES = {
     "btc_buy_and_hold": "BTC buy & hold",
     "equal_weight_buy_and_hold": "Equal-weight buy & hold",
     "ma_50_200_crossover": "BTC 50/200 MA crossover",
+    "cascade_allocation": "Cascade allocation variant (secondary)",
 }
 
 

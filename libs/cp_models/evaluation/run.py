@@ -15,7 +15,7 @@ from cp_models.backtest import metrics as m
 from cp_models.backtest.costs import CostModel
 from cp_models.backtest.portfolio import PortfolioRules, run_signal_portfolio, run_target_weights
 from cp_models.backtest.trades import simulate_signal_trades
-from cp_models.cascade import all_signals, cascade_signals
+from cp_models.cascade import all_signals, allocation_weights, cascade_signals
 from cp_models.config import CascadeConfig
 from cp_models.data import MarketData, to_utc_timestamp
 from cp_models.evaluation import baselines, plots
@@ -25,6 +25,8 @@ from cp_models.evaluation.trials import TrialLog
 from cp_models.evaluation.walkforward import WalkForwardResult, load_for_evaluation, walk_forward
 
 STRATEGIES = ("cascade", "btc_buy_and_hold", "equal_weight_buy_and_hold", "ma_50_200_crossover")
+# secondary, pre-declared variant (not the headline): holds the L1/L2/L3 allocation weekly
+ALLOCATION_VARIANT = "cascade_allocation"
 
 
 def _json_safe(obj):
@@ -43,7 +45,7 @@ def _json_safe(obj):
 
 
 def portfolio_runs(
-    wf: WalkForwardResult, cfg: CascadeConfig, costs: CostModel, signals: pd.DataFrame
+    wf: WalkForwardResult, cfg: CascadeConfig, costs: CostModel, signals: pd.DataFrame, alloc: pd.DataFrame
 ) -> dict:
     data, s, e = wf.data, wf.start, wf.end
     rules = PortfolioRules(allow_short=cfg.portfolio.allow_short, max_gross=cfg.portfolio.max_gross)
@@ -53,6 +55,7 @@ def portfolio_runs(
         baselines.equal_weight_buy_and_hold(data, s), data, s, e, costs
     )
     runs["ma_50_200_crossover"] = run_target_weights(baselines.ma_crossover(data, s, e), data, s, e, costs)
+    runs[ALLOCATION_VARIANT] = run_target_weights(alloc, data, s, e, costs)
     return runs
 
 
@@ -90,6 +93,7 @@ def evaluate(
 
     casc_sig = cascade_signals(preds, ds, cfg)
     every_sig = all_signals(preds, ds, cfg)
+    alloc = allocation_weights(preds, ds, cfg)
     base_costs = CostModel(cfg.evaluation.fee, cfg.evaluation.slippage)
     l4_trades, casc_trades, portfolio, portfolio_curves = {}, {}, {}, {}
     for mult in cfg.evaluation.cost_multiples:
@@ -97,7 +101,7 @@ def evaluate(
         key = f"{mult:g}x"
         l4_trades[key] = m.trade_summary(simulate_signal_trades(every_sig, wf.data, costs))
         casc_trades[key] = m.trade_summary(simulate_signal_trades(casc_sig, wf.data, costs))
-        runs = portfolio_runs(wf, cfg, costs, casc_sig)
+        runs = portfolio_runs(wf, cfg, costs, casc_sig, alloc)
         portfolio[key] = {
             name: m.performance_summary(r.returns, r.exposure, r.trades) for name, r in runs.items()
         }
@@ -117,12 +121,23 @@ def evaluate(
             "config": cfg.as_dict(),
         }
     )
+    alloc_ret = portfolio_curves["1x"][ALLOCATION_VARIANT]
+    log.append(
+        {
+            "fingerprint": cfg.fingerprint() + "-allocation",
+            "window": [str(s.date()), str(e.date())],
+            "per_period_sharpe": m.per_period_sharpe(alloc_ret),
+            "annualized_sharpe": m.sharpe(alloc_ret),
+            "note": (note + " | " if note else "") + "allocation variant (secondary)",
+        }
+    )
     trial_sharpes = log.sharpe_by_configuration()
     dsr = m.deflated_sharpe(casc_ret, list(trial_sharpes.values()))
     for key in portfolio:
-        portfolio[key]["cascade"]["deflated_sharpe"] = m.deflated_sharpe(
-            portfolio_curves[key]["cascade"], list(trial_sharpes.values())
-        )
+        for name in ("cascade", ALLOCATION_VARIANT):
+            portfolio[key][name]["deflated_sharpe"] = m.deflated_sharpe(
+                portfolio_curves[key][name], list(trial_sharpes.values())
+            )
 
     p1 = portfolio["1x"]
     btc_dd = p1["btc_buy_and_hold"]["max_drawdown"]
