@@ -127,7 +127,8 @@ async def universe(
         FROM assets a
         LEFT JOIN LATERAL (
             SELECT c.open_time, c.close, c.volume, c.quote_volume, c.market_cap, c.quote FROM candles c
-            WHERE c.symbol = a.symbol AND c.interval = '1d' AND c.open_time <= $1 - interval '1 day'
+            WHERE c.symbol = a.symbol AND c.interval = '1d'
+              AND c.open_time <= $1::timestamptz - interval '1 day'
             ORDER BY c.open_time DESC LIMIT 1
         ) q ON true
         WHERE ($2::text IS NULL OR a.sector = $2) AND ($3::text[] IS NULL OR a.symbol = ANY($3::text[]))

@@ -130,3 +130,15 @@ async def gaps(conn: asyncpg.Connection | asyncpg.Pool) -> list[StoredGap]:
 
 def candle_close(row: asyncpg.Record) -> datetime:
     return row["open_time"] + timedelta(seconds=INTERVALS[row["interval"]].total_seconds())
+
+
+async def symbol_coverage(conn: asyncpg.Connection | asyncpg.Pool, symbol: str) -> list[dict[str, object]]:
+    rows = await conn.fetch(
+        """
+        SELECT interval, count(*) AS candles, min(open_time) AS first_open_time,
+               max(open_time) AS last_open_time
+        FROM candles WHERE symbol = $1 GROUP BY interval ORDER BY interval
+        """,
+        symbol,
+    )
+    return [dict(row) for row in rows]

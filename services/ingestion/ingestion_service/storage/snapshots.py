@@ -137,7 +137,7 @@ async def market_cap_before(
     return await conn.fetchval(
         """
         SELECT total_market_cap FROM market_snapshots
-        WHERE taken_at <= $1 - interval '1 day' AND total_market_cap IS NOT NULL
+        WHERE taken_at <= $1::timestamptz - interval '1 day' AND total_market_cap IS NOT NULL
         ORDER BY taken_at DESC LIMIT 1
         """,
         moment,

@@ -1,0 +1,30 @@
+"""FastAPI dependencies: the service's pool and who may read.
+
+Reads need a logged-in user of any role (the seeds' ``get_current_user``) unless
+``INGESTION_PUBLIC_READS`` is true, the default in local and test mode, where the fleet may run
+without the auth service.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cp_common.security import Principal, Role, current_principal, require_roles
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth")
+_any_role = require_roles(*Role)
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.runtime.require_pool()
+
+
+async def reader(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal | None:
+    """None when reads are public, else the verified caller (401 without a valid token)."""
+    if request.app.state.settings.reads_are_public:
+        return None
+    return await _any_role(await current_principal(request, credentials))

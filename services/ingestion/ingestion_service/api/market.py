@@ -1,0 +1,135 @@
+"""``/api/v1/market``: assets, candles, overview, snapshots and sectors (read-only)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+from fastapi import APIRouter, Depends
+
+from cp_common.errors import NotFound, Unavailable
+from cp_common.http import Envelope, ok
+from cp_common.security import Principal
+from ingestion_service.api import params, views
+from ingestion_service.api.deps import pool, reader
+from ingestion_service.api.schemas import (
+    AssetDetailOut,
+    AssetsOut,
+    CandlesOut,
+    CoverageOut,
+    FearGreedOut,
+    OverviewOut,
+    SectorOut,
+    SectorsOut,
+    SnapshotsOut,
+)
+from ingestion_service.events import change_pct
+from ingestion_service.storage import assets as asset_store
+from ingestion_service.storage import candles as candle_store
+from ingestion_service.storage import snapshots as snapshot_store
+
+router = APIRouter(prefix="/api/v1/market", tags=["market"])
+
+# The caller is checked first (no query for an unauthenticated request).
+Reader = Depends(reader)
+Pool = Depends(pool)
+
+
+async def _known_symbol(db: asyncpg.Pool, raw: str) -> str:
+    symbol = params.symbol(raw)
+    if await asset_store.asset(db, symbol) is None:
+        raise NotFound(f"Symbol {symbol} not found")
+    return symbol
+
+
+@router.get("/assets", response_model=Envelope[AssetsOut])
+async def list_assets(
+    _: Principal | None = Reader, sector: str | None = None, limit: int | None = None,
+    db: asyncpg.Pool = Pool,
+) -> object:
+    """Assets by market-cap rank with their latest daily quote; ``sector`` filters, ``limit`` <= 500."""
+    rows = await asset_store.universe(
+        db, limit=params.limit(limit, default=100, maximum=500), sector=params.sector(sector)
+    )
+    return ok(AssetsOut(count=len(rows), assets=[views.asset(r) for r in rows]))
+
+
+@router.get("/assets/{symbol}", response_model=Envelope[AssetDetailOut])
+async def get_asset(symbol: str, _: Principal | None = Reader, db: asyncpg.Pool = Pool) -> object:
+    """One asset, its latest quote and the candles stored per interval."""
+    known = await _known_symbol(db, symbol)
+    (row,) = await asset_store.universe(db, limit=1, symbols=[known])
+    coverage = await candle_store.symbol_coverage(db, known)
+    return ok(AssetDetailOut(**views.asset(row).model_dump(), coverage=[CoverageOut(**c) for c in coverage]))
+
+
+@router.get("/candles/{symbol}", response_model=Envelope[CandlesOut])
+async def get_candles(
+    symbol: str,
+    _: Principal | None = Reader,
+    interval: str = "1d",
+    start: str | None = None,
+    end: str | None = None,
+    limit: int | None = None,
+    db: asyncpg.Pool = Pool,
+) -> object:
+    """Closed candles of one symbol, oldest first: those with ``start <= open_time <= end``
+    (ISO 8601; at most 365 days apart), the latest ``limit`` (1..1000, default 500) of them."""
+    iv = params.interval(interval)
+    first, last = params.time_range(params.moment(start, "start"), params.moment(end, "end"))
+    count = params.limit(limit, default=500)
+    known = await _known_symbol(db, symbol)
+    rows, truncated = await candle_store.candle_range(db, known, iv, first, last, count)
+    candles = [views.candle(r) for r in rows]
+    return ok(CandlesOut(symbol=known, interval=iv, count=len(candles), truncated=truncated, candles=candles))
+
+
+@router.get("/overview", response_model=Envelope[OverviewOut])
+async def overview(_: Principal | None = Reader, db: asyncpg.Pool = Pool) -> object:
+    """The latest market snapshot (total market cap and its 24h change, dominance, Fear & Greed)
+    and the ten largest assets."""
+    row = await snapshot_store.latest_snapshot(db)
+    if row is None:
+        raise Unavailable("no market snapshot has been stored yet")
+    before = await snapshot_store.market_cap_before(db, row["taken_at"])
+    top = await asset_store.universe(db, limit=10)
+    change = views.finite(change_pct(row["total_market_cap"], before))
+    return ok(
+        OverviewOut(
+            as_of=row["taken_at"],
+            total_market_cap=row["total_market_cap"],
+            market_cap_change_24h_pct=change,
+            total_volume_24h=row["total_volume_24h"],
+            btc_dominance=row["btc_dominance"],
+            eth_dominance=row["eth_dominance"],
+            stablecoin_dominance=row["stablecoin_dominance"],
+            fear_greed=FearGreedOut(value=row["fear_greed"], label=row["fear_greed_label"]),
+            top_assets=[views.asset(r) for r in top],
+            source=row["source"],
+        )
+    )
+
+
+@router.get("/snapshots", response_model=Envelope[SnapshotsOut])
+async def list_snapshots(
+    _: Principal | None = Reader, start: str | None = None, end: str | None = None,
+    limit: int | None = None, db: asyncpg.Pool = Pool,
+) -> object:
+    """Market snapshots with ``start <= taken_at <= end`` (at most 365 days; default: the 30
+    days up to the latest snapshot), oldest first."""
+    first, last = params.moment(start, "start"), params.moment(end, "end")
+    if first is None and last is None:
+        latest = await snapshot_store.latest_snapshot(db)
+        if latest is not None:
+            last = latest["taken_at"]
+            first = last - timedelta(days=30)
+    first, last = params.time_range(first, last)
+    rows = await snapshot_store.snapshots_between(db, first, last, params.limit(limit, default=366))
+    return ok(SnapshotsOut(count=len(rows), snapshots=[views.snapshot(r) for r in rows]))
+
+
+@router.get("/sectors", response_model=Envelope[SectorsOut])
+async def sectors(_: Principal | None = Reader, db: asyncpg.Pool = Pool) -> object:
+    """The sector taxonomy with the assets of each sector (by market-cap rank)."""
+    rows = await asset_store.sectors_with_assets(db)
+    return ok(SectorsOut(sectors=[SectorOut(**dict(r)) for r in rows]))

@@ -1,0 +1,169 @@
+"""``INGESTION_SOURCE=synthetic`` (the default): a seeded simulated market for the whole fleet.
+
+One hourly path of ``cp_market``'s simulator drives everything, so the intervals agree (the
+4h and 1d candles are built from the hourly ones with ``resample_candles``, never simulated
+separately):
+
+* **Backfill**: the market from its origin to "now" in bulk: ``history_days`` of 1d candles and
+  daily snapshots, the last ``intraday_days`` of 1h and 4h candles, and the assets ranked by
+  market cap. The origin (``now - history_days``, midnight UTC) and seed are kept in
+  ``feed_state``, so a restart re-creates the same market, finds the last hour stored and
+  resumes there; re-upserting the history it already wrote changes nothing.
+* **Stream**: one simulated hour per ``3600 / speed`` wall seconds, each step a live batch of
+  the closed 1h candles plus any 4h/1d candle that step completed, and at each day close the
+  day's snapshot (``taken_at`` = the close) and the new market-cap ranks. The feed's clock
+  (``as_of``) is simulated time: with ``speed > 1`` it runs ahead of the wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pandas as pd
+
+from cp_market.aggregate import CandleAggregator, resample_candles
+from cp_market.candles import Candle, candles_from_frame, to_candle_frame
+from cp_market.simulator import MarketSimulator, SimulationRun, SimulatorConfig
+from ingestion_service.feeds.base import Feed, MarketBatch
+from ingestion_service.storage import candles as candle_store
+from ingestion_service.storage import runs
+from ingestion_service.storage.snapshots import SNAPSHOT_FIELDS
+
+SOURCE = "synthetic"
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def _utc(value: pd.Timestamp | datetime) -> datetime:
+    return pd.Timestamp(value).to_pydatetime().astimezone(UTC)
+
+
+def snapshot_rows(days: list[tuple[datetime, dict[str, Any]]], daily: pd.DataFrame) -> pd.DataFrame:
+    """Snapshot rows taken at each day's close from the simulator's figures of that day, with
+    ETH dominance and the tracked assets' volume from the day's candles."""
+    rows = []
+    for day, figures in days:
+        candles = daily[daily["open_time"] == pd.Timestamp(day)]
+        total = float(figures["total_market_cap"])
+        eth = candles.loc[candles["symbol"] == "ETH", "market_cap"]
+        rows.append(
+            {
+                "taken_at": day + DAY,
+                "total_market_cap": total,
+                "total_volume_24h": float(candles["quote_volume"].sum()) if len(candles) else float("nan"),
+                "btc_dominance": figures["btc_dominance"],
+                "eth_dominance": float(eth.iloc[0]) / total * 100 if len(eth) else float("nan"),
+                "stablecoin_dominance": figures["stablecoin_dominance"],
+                "usdt_market_cap": figures["usdt_market_cap"],
+                "fear_greed": figures["fear_greed"],
+                "fear_greed_label": figures["fear_greed_label"],
+                "stale_market_cap": False,
+                "source": SOURCE,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SNAPSHOT_FIELDS))
+
+
+class SyntheticFeed(Feed):
+    name = SOURCE
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        seed: int = 11,
+        history_days: int = 400,
+        intraday_days: int = 30,
+        speed: float = 360.0,
+        now: datetime | None = None,
+    ) -> None:
+        self.pool = pool
+        self.seed = seed
+        self.history_days = history_days
+        self.intraday_days = intraday_days
+        self.speed = speed
+        self._now = now
+        self.simulator = MarketSimulator(SimulatorConfig(seed=seed))
+        self._run: SimulationRun | None = None
+        self._aggregator = CandleAggregator("1h", ["4h", "1d"])
+        #: The feed's clock: the close of the last simulated hour.
+        self.clock: datetime | None = None
+
+    async def _origin(self) -> datetime:
+        state = await runs.load_state(self.pool, SOURCE)
+        if state is not None and state.get("seed") == self.seed:
+            return datetime.fromisoformat(state["origin"])
+        wall = self._now or datetime.now(UTC)
+        origin = wall.replace(hour=0, minute=0, second=0, microsecond=0) - self.history_days * DAY
+        await runs.save_state(self.pool, SOURCE, {"seed": self.seed, "origin": origin.isoformat()})
+        return origin
+
+    async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+        origin = await self._origin()
+        last_hour = await candle_store.latest_open_time(self.pool, "1h", source=SOURCE)
+        now = origin + self.history_days * DAY
+        if last_hour is not None and last_hour >= origin:
+            now = max(now, last_hour + HOUR)
+        self._run = self.simulator.run("1h", start=origin)
+        market = await asyncio.to_thread(self._run.advance, int((now - origin) / HOUR))
+        hourly = market.candles
+        daily = resample_candles(hourly, "1d")
+        recent = pd.Timestamp(now - self.intraday_days * DAY)
+        four_hourly = resample_candles(hourly, "4h")
+        intraday = [frame[frame["open_time"] >= recent] for frame in (four_hourly, hourly)]
+        candles = to_candle_frame(pd.concat([daily, *intraday], ignore_index=True))
+        # the current day's hours wait in the aggregator for the rest of their 4h / 1d buckets
+        today = pd.Timestamp(now).floor("D")
+        self._aggregator = CandleAggregator("1h", ["4h", "1d"])
+        self._aggregator.add(candles_from_frame(hourly[hourly["open_time"] >= today]))
+        days = [
+            (_utc(day), market.snapshots.loc[day].to_dict())
+            for day in market.snapshots.index
+            if _utc(day) + DAY <= now
+        ]
+        self.clock = now
+        yield MarketBatch(
+            source=SOURCE,
+            as_of=now,
+            candles=candles,
+            snapshots=snapshot_rows(days, daily),
+            assets=market.assets.assign(source=SOURCE),
+        )
+
+    async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+        if self._run is None or self.clock is None:
+            raise RuntimeError("the synthetic feed streams after its backfill")
+        loop = asyncio.get_running_loop()
+        wall_step = 3600.0 / self.speed
+        due = loop.time() + wall_step
+        while True:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due += wall_step
+            step = self._run.step()
+            closes = _utc(step.open_time) + HOUR
+            completed = self._aggregator.add(step.candles)
+            batch = MarketBatch(
+                source=SOURCE,
+                as_of=closes,
+                candles=[*step.candles, *completed],
+                live=True,
+                received_at=time.perf_counter(),
+            )
+            if closes.hour == 0:
+                day = self._day_close(closes, step.snapshot, completed, step.candles)
+                batch.snapshots, batch.assets = day
+            self.clock = closes
+            yield batch
+
+    def _day_close(
+        self, closes: datetime, figures: dict[str, Any], completed: list[Candle], hourly: list[Candle]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        daily = to_candle_frame([c for c in completed if c.interval == "1d"])
+        snapshots = snapshot_rows([(closes - DAY, figures)], daily)
+        assets = self.simulator.assets_frame(to_candle_frame(hourly)).assign(source=SOURCE)
+        return snapshots, assets
