@@ -40,6 +40,7 @@ class FeedRunner:
         *,
         redis: aioredis.Redis | None = None,
         lock_ttl: float = 30.0,
+        lock_name: str = LOCK_NAME,
         retry_delay: float = 5.0,
         max_retry_delay: float = 60.0,
     ) -> None:
@@ -49,6 +50,7 @@ class FeedRunner:
         self.feed = feed
         self.redis = redis
         self.lock_ttl = lock_ttl
+        self.lock_name = lock_name
         self.retry_delay = retry_delay
         self.max_retry_delay = max_retry_delay
         self.backfilled = asyncio.Event()
@@ -70,7 +72,7 @@ class FeedRunner:
     async def _run_as_leader(self) -> None:
         assert self.redis is not None
         while True:
-            lock = SingletonLock(self.redis, LOCK_NAME, ttl=self.lock_ttl)
+            lock = SingletonLock(self.redis, self.lock_name, ttl=self.lock_ttl)
             if not await lock.acquire():
                 LIVE_LEADER.set(0)
                 await asyncio.sleep(self.lock_ttl / 3)

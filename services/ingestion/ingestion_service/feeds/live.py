@@ -21,7 +21,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +84,8 @@ class LiveFeed(Feed):
         universe_interval: float = 3600.0,
         sectors: dict[str, str] | None = None,
         policy: RetryPolicy | None = None,
+        stream_intervals: Sequence[str] = ("1h", "4h", "1d"),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.symbols = [s.upper() for s in symbols]
@@ -93,6 +95,9 @@ class LiveFeed(Feed):
         self.universe_interval = universe_interval
         self.sectors = sectors if sectors is not None else sector_map(None)
         self.policy = policy or RetryPolicy()
+        self.stream_intervals = list(stream_intervals)
+        #: The wall clock (injectable: tests run against fake providers with fixed dates).
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.rest = BinanceRestSource(base_url=endpoints.binance_rest, policy=self.policy)
         self.coingecko = CoinGeckoClient(
             base_url=endpoints.coingecko, api_key=endpoints.coingecko_api_key, policy=self.policy
@@ -110,7 +115,7 @@ class LiveFeed(Feed):
     # --- backfill -----------------------------------------------------------------------------
 
     async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
-        now = datetime.now(UTC)
+        now = self.clock()
         assets = await self.universe()
         if assets is not None:
             yield MarketBatch(source=SOURCE, as_of=now, assets=assets)
@@ -119,10 +124,10 @@ class LiveFeed(Feed):
             if days <= 0:
                 continue
             frame = await self.rest.backfill(self.symbols, interval, now - days * DAY, now)
-            yield MarketBatch(source=SOURCE, as_of=datetime.now(UTC), candles=frame)
+            yield MarketBatch(source=SOURCE, as_of=self.clock(), candles=frame)
         snapshot = await self.snapshot()
         if snapshot is not None:
-            yield MarketBatch(source=SOURCE, as_of=datetime.now(UTC), snapshots=snapshot)
+            yield MarketBatch(source=SOURCE, as_of=self.clock(), snapshots=snapshot)
 
     async def universe(self) -> pd.DataFrame | None:
         """Names and market-cap ranks of the top coins (None if CoinGecko is unavailable)."""
@@ -146,7 +151,7 @@ class LiveFeed(Feed):
     async def snapshot(self) -> pd.DataFrame | None:
         """One snapshot row from ``/global`` and the latest Fear & Greed (None if both fail)."""
         row: dict[str, object] = {name: math.nan for name in SNAPSHOT_FIELDS}
-        row.update(taken_at=pd.Timestamp.now(tz="UTC").floor("s"), fear_greed_label=None,
+        row.update(taken_at=pd.Timestamp(self.clock()).floor("s"), fear_greed_label=None,
                    stale_market_cap=False, source="coingecko")
         got = False
         try:
@@ -182,7 +187,7 @@ class LiveFeed(Feed):
                 rest=BinanceRestSource(base_url=self.endpoints.binance_rest, policy=self.policy),
                 policy=self.policy,
             )
-            for interval in ("1h", "4h", "1d")
+            for interval in self.stream_intervals
         ]
         snapshots = self._every(self.snapshot_interval, "snapshot")
         universe = self._every(self.universe_interval, "universe")
@@ -195,7 +200,7 @@ class LiveFeed(Feed):
             asset_frames = [f for f in frames if "market_cap_rank" in f.columns]
             yield MarketBatch(
                 source=SOURCE,
-                as_of=datetime.now(UTC),
+                as_of=self.clock(),
                 candles=candles,
                 snapshots=pd.concat(snapshot_frames, ignore_index=True) if snapshot_frames else None,
                 assets=pd.concat(asset_frames, ignore_index=True) if asset_frames else None,
