@@ -51,7 +51,7 @@ class ReplayCandleSource(CandleSource):
         f = self.frame
         if self.start is not None:
             f = f[f["open_time"] >= self.start]
-        steps = f["interval"].map(lambda iv: interval_delta(iv))
+        steps = pd.to_timedelta(f["interval"].map(lambda iv: interval_delta(iv)))
         f = f.assign(_close=f["open_time"] + steps, _step=steps)
         # at one close time, finer candles first (the last hour of a day before the day)
         return f.sort_values(["_close", "_step", "symbol"], kind="stable").drop(columns="_step")
