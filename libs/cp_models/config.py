@@ -13,6 +13,11 @@ from dataclasses import asdict, dataclass, field
 from cp_models.labels import BarrierPolicy
 from cp_models.regimes import RegimeRule
 
+# Bumped whenever evaluation code changes results for the same configuration, so the trial
+# log never mixes two protocols under one fingerprint. 1: first run; 2: a remainder shorter
+# than a quarter block joins the last fold.
+PROTOCOL_REVISION = 2
+
 
 @dataclass(frozen=True)
 class L1Config:
@@ -118,5 +123,6 @@ class CascadeConfig:
         """Hash of everything that can change results (seed included, worker count excluded)."""
         d = self.as_dict()
         d["evaluation"].pop("workers", None)
+        d["protocol_revision"] = PROTOCOL_REVISION
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

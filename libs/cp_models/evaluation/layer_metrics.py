@@ -26,6 +26,15 @@ def _accuracy(pred: pd.Series, truth: pd.Series) -> float:
     return float((pred[ok] == truth[ok]).mean()) if ok.any() else float("nan")
 
 
+def _balanced_accuracy(pred: pd.Series, truth: pd.Series) -> float:
+    """Mean recall over the regimes that occurred (chance level = 1 / number of regimes)."""
+    ok = pred.notna() & truth.notna()
+    if not ok.any():
+        return float("nan")
+    p, t = pred[ok], truth[ok]
+    return float(np.mean([(p[t == r] == r).mean() for r in t.unique()]))
+
+
 def l1_metrics(preds: BlockPredictions, ds: CascadeDatasets, window: int = 30) -> tuple[dict, pd.DataFrame]:
     l1 = preds.l1
     days = l1.index
@@ -66,6 +75,13 @@ def l1_metrics(preds: BlockPredictions, ds: CascadeDatasets, window: int = 30) -
             "volatility_percentile": _accuracy(volb, truth),
             "persistence": _accuracy(now, truth),
             "always_bull": _accuracy(pd.Series("bull", index=days), truth),
+        },
+        "balanced_accuracy": _balanced_accuracy(pred, truth),
+        "baseline_balanced_accuracy": {
+            "ma200": _balanced_accuracy(ma200, truth),
+            "volatility_percentile": _balanced_accuracy(volb, truth),
+            "persistence": _balanced_accuracy(now, truth),
+            "always_bull": _balanced_accuracy(pd.Series("bull", index=days), truth),
         },
         "by_predicted_regime": by_regime,
         "forward_return_spread_bull_minus_bear": bull["mean_forward_30d_log_return"]

@@ -9,6 +9,7 @@ NAMES = {
     "btc_buy_and_hold": "BTC buy & hold",
     "equal_weight_buy_and_hold": "Equal-weight buy & hold",
     "ma_50_200_crossover": "BTC 50/200 MA crossover",
+    "cascade_long_short": "Cascade incl. short signals (secondary)",
     "cascade_allocation": "Cascade allocation variant (secondary)",
 }
 
@@ -21,6 +22,7 @@ def fmt(v, pct: bool = False, digits: int = 2) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
+        v = v + 0.0  # no "-0.0"
         return f"{100 * v:.{max(digits - 1, 1)}f}%" if pct else f"{v:.{digits}f}"
     return str(v)
 
@@ -93,6 +95,8 @@ def write_markdown(rep: dict, path: Path) -> Path:
         "",
         f"Accuracy on the realized next-30-day regime: {fmt(l1['accuracy'], True)} (baselines: "
         + ", ".join(f"{k} {fmt(v, True)}" for k, v in l1["baseline_accuracy"].items())
+        + f"); balanced accuracy {fmt(l1['balanced_accuracy'], True)} (baselines: "
+        + ", ".join(f"{k} {fmt(v, True)}" for k, v in l1["baseline_balanced_accuracy"].items())
         + ").",
         "Forward 30-day BTC log-return spread bull minus bear: "
         f"{fmt(l1['forward_return_spread_bull_minus_bear'], digits=4)}; "

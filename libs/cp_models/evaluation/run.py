@@ -25,8 +25,12 @@ from cp_models.evaluation.trials import TrialLog
 from cp_models.evaluation.walkforward import WalkForwardResult, load_for_evaluation, walk_forward
 
 STRATEGIES = ("cascade", "btc_buy_and_hold", "equal_weight_buy_and_hold", "ma_50_200_crossover")
-# secondary, pre-declared variant (not the headline): holds the L1/L2/L3 allocation weekly
+# secondary variants (not the headline), each logged as its own trial:
+# the same signals traded long and short (e.g. with perpetual futures; funding not modelled),
+# and a portfolio holding the L1/L2/L3 allocation, rebalanced weekly
+LONG_SHORT_VARIANT = "cascade_long_short"
 ALLOCATION_VARIANT = "cascade_allocation"
+SECONDARY = (LONG_SHORT_VARIANT, ALLOCATION_VARIANT)
 
 
 def _json_safe(obj):
@@ -50,6 +54,8 @@ def portfolio_runs(
     data, s, e = wf.data, wf.start, wf.end
     rules = PortfolioRules(allow_short=cfg.portfolio.allow_short, max_gross=cfg.portfolio.max_gross)
     runs = {"cascade": run_signal_portfolio(signals, data, s, e, costs, rules)}
+    both = PortfolioRules(allow_short=True, max_gross=cfg.portfolio.max_gross)
+    runs[LONG_SHORT_VARIANT] = run_signal_portfolio(signals, data, s, e, costs, both)
     runs["btc_buy_and_hold"] = run_target_weights(baselines.btc_buy_and_hold(data, s), data, s, e, costs)
     runs["equal_weight_buy_and_hold"] = run_target_weights(
         baselines.equal_weight_buy_and_hold(data, s), data, s, e, costs
@@ -121,20 +127,21 @@ def evaluate(
             "config": cfg.as_dict(),
         }
     )
-    alloc_ret = portfolio_curves["1x"][ALLOCATION_VARIANT]
-    log.append(
-        {
-            "fingerprint": cfg.fingerprint() + "-allocation",
-            "window": [str(s.date()), str(e.date())],
-            "per_period_sharpe": m.per_period_sharpe(alloc_ret),
-            "annualized_sharpe": m.sharpe(alloc_ret),
-            "note": (note + " | " if note else "") + "allocation variant (secondary)",
-        }
-    )
+    for variant in SECONDARY:
+        ret = portfolio_curves["1x"][variant]
+        log.append(
+            {
+                "fingerprint": f"{cfg.fingerprint()}-{variant}",
+                "window": [str(s.date()), str(e.date())],
+                "per_period_sharpe": m.per_period_sharpe(ret),
+                "annualized_sharpe": m.sharpe(ret),
+                "note": (note + " | " if note else "") + f"{variant} (secondary)",
+            }
+        )
     trial_sharpes = log.sharpe_by_configuration()
     dsr = m.deflated_sharpe(casc_ret, list(trial_sharpes.values()))
     for key in portfolio:
-        for name in ("cascade", ALLOCATION_VARIANT):
+        for name in ("cascade", *SECONDARY):
             portfolio[key][name]["deflated_sharpe"] = m.deflated_sharpe(
                 portfolio_curves[key][name], list(trial_sharpes.values())
             )

@@ -30,9 +30,14 @@ def test_report_files_and_sections(report):
     on_disk = json.loads((out / "report.json").read_text())
     assert on_disk["config_fingerprint"] == rep["config_fingerprint"]
     assert set(rep["portfolio"]) == {"1x", "2x", "3x"}
-    assert {"cascade", "btc_buy_and_hold", "equal_weight_buy_and_hold", "ma_50_200_crossover"} <= set(
-        rep["portfolio"]["1x"]
-    )
+    assert {
+        "cascade",
+        "cascade_long_short",
+        "cascade_allocation",
+        "btc_buy_and_hold",
+        "equal_weight_buy_and_hold",
+        "ma_50_200_crossover",
+    } <= set(rep["portfolio"]["1x"])
     assert set(rep["layers"]) == {"l1", "l2", "l3", "l4"}
     assert set(rep["targets"]) == {
         "cascade_sharpe_above_all_baselines",
@@ -63,7 +68,7 @@ def test_trial_log_grows_and_feeds_the_deflated_sharpe(report, sim_data, fast_co
     rep, out = report
     assert rep["deflated_sharpe"]["configurations_tried"] >= 1
     lines = (out / "trials.jsonl").read_text().splitlines()
-    assert len(lines) == 2  # headline + allocation variant
+    assert len(lines) == 3  # headline + two secondary variants
     assert json.loads(lines[0])["fingerprint"] == fast_config.fingerprint()
 
 

@@ -45,3 +45,9 @@ def test_each_layer_is_purged_by_its_own_horizon():
     assert cut["l1"] + pd.Timedelta(days=cfg.l1.label_horizon + e) < start
     assert cut["l4"] + pd.Timedelta(days=cfg.l4.label_horizon + e) < start
     assert cut["l1"] < cut["l4"]  # the 30-day regime label needs the longer purge
+
+
+def test_a_short_remainder_joins_the_last_fold():
+    folds = walk_forward_folds(T("2019-01-01"), T("2019-12-31"), 182, T("2015-01-01"))
+    assert len(folds) == 2 and folds[-1].test_end == T("2019-12-31")
+    assert (folds[-1].test_end - folds[-1].test_start).days + 1 == 365 - 182

@@ -42,12 +42,16 @@ def walk_forward_folds(
     train_window: int | None = None,
 ) -> list[Fold]:
     """Consecutive test blocks of ``test_days`` covering [start, end]; training data starts at
-    ``history_start`` (expanding) or ``train_window`` days before each block (rolling)."""
+    ``history_start`` (expanding) or ``train_window`` days before each block (rolling). A
+    remainder shorter than a quarter block is appended to the last block instead of
+    becoming a fold of its own."""
     folds: list[Fold] = []
     block_start = start
     number = 0
     while block_start <= end:
         block_end = min(block_start + pd.Timedelta(days=test_days - 1), end)
+        if (end - block_end).days < test_days // 4:
+            block_end = end
         train_start = (
             history_start
             if train_window is None
