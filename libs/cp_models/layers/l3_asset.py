@@ -173,22 +173,23 @@ class AssetSelectionModel:
                 if f in rows and np.isfinite(rows.at[sym, f])
             }
 
+        n = len(rows)
+        order = {f: rows[f].rank(ascending=False, method="min") for f in pct.columns}
+        score_rank = score.rank(ascending=False, method="min")
+
         def reason(sym: str, verb: str) -> str:
-            s = float(score[sym])
             extremes = sorted(
                 pct.columns,
                 key=lambda f: -abs(float(pct.at[sym, f]) - 0.5) if np.isfinite(pct.at[sym, f]) else 0.0,
             )[:3]
             parts = [
-                f"{EXPLAIN_FEATURES[f]} {rows.at[sym, f]:+.3g} (top {100 * (1 - pct.at[sym, f]):.0f}%)"
-                if pct.at[sym, f] >= 0.5
-                else f"{EXPLAIN_FEATURES[f]} {rows.at[sym, f]:+.3g} (bottom {100 * pct.at[sym, f]:.0f}%)"
+                f"{EXPLAIN_FEATURES[f]} {rows.at[sym, f]:+.3g} (#{int(order[f][sym])} of {n})"
                 for f in extremes
                 if np.isfinite(pct.at[sym, f])
             ]
             return (
-                f"{verb}: predicted risk-adjusted return rank {s:.2f} "
-                f"(top {100 * (1 - s):.0f}% of {len(rows)} assets); " + "; ".join(parts)
+                f"{verb}: score {float(score[sym]):.2f}, #{int(score_rank[sym])} of {n} assets by predicted "
+                "risk-adjusted return; " + "; ".join(parts)
             )
 
         def asset_score(sym: str) -> AssetScore:
