@@ -5,8 +5,10 @@ For each batch, in this order:
 1. **validate** every candle (:mod:`ingestion_service.validation`); rejections are counted;
 2. **assets** of the batch are upserted (the sector taxonomy first), and every candle symbol
    gets an asset row;
-3. **candles** are upserted in chunks, each chunk in its own transaction that also enqueues the
-   ``market.candles.v1`` events of the candles it inserted (the transactional outbox);
+3. **candles** are upserted in chunks that never split a symbol, each in its own transaction
+   that also enqueues the ``market.candles.v1`` events of the candles it inserted (the
+   transactional outbox); two chunks are written at a time on separate connections, so
+   Python's COPY encoding overlaps PostgreSQL's inserts (about 1.5x on 2 cores);
 4. **snapshots** are upserted and their ``market.snapshots.v1`` events enqueued (with the top
    assets' quotes as of the snapshot), after the candles they summarise.
 
@@ -21,6 +23,7 @@ before the day it completes), as the replay source orders them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -98,12 +101,14 @@ class IngestionPipeline:
         pool: asyncpg.Pool,
         *,
         event_window: timedelta = timedelta(hours=24),
-        chunk_rows: int = 100_000,
+        chunk_rows: int = 50_000,
+        writers: int = 2,
         schema: str = SCHEMA,
     ) -> None:
         self.pool = pool
         self.event_window = event_window
         self.chunk_rows = chunk_rows
+        self.writers = writers
         self.schema = schema
         self._known_symbols: set[str] = set()
         self._taxonomy_synced = False
@@ -123,21 +128,17 @@ class IngestionPipeline:
             batch.candles, as_of=batch.as_of, report=result.report, counted=batch.report is not None
         )
         publish_after = self.publish_after(batch)
-        async with self.pool.acquire() as conn:
-            if batch.assets is not None and not batch.assets.empty:
-                async with conn.transaction():
-                    await self._sync_taxonomy(conn)
-                    result.assets_changed = await asset_store.upsert_assets(
-                        conn, batch.assets, source=batch.source
-                    )
-                    self._known_symbols.update(str(s).upper() for s in batch.assets["symbol"])
-            for start in range(0, len(rows), self.chunk_rows):
-                chunk = _slice(rows, start, start + self.chunk_rows)
-                async with conn.transaction():
-                    await self._store_candles(conn, chunk, publish_after, batch.source, result)
-            if batch.snapshots is not None and not batch.snapshots.empty:
-                async with conn.transaction():
-                    await self._store_snapshots(conn, batch.snapshots, publish_after, result)
+        if batch.assets is not None and not batch.assets.empty:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._sync_taxonomy(conn)
+                result.assets_changed = await asset_store.upsert_assets(
+                    conn, batch.assets, source=batch.source
+                )
+            self._known_symbols.update(str(s).upper() for s in batch.assets["symbol"])
+        await self.store_candles(rows, publish_after=publish_after, source=batch.source, result=result)
+        if batch.snapshots is not None and not batch.snapshots.empty:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._store_snapshots(conn, batch.snapshots, publish_after, result)
         self._observe(rows, result, batch, started)
         return result
 
@@ -145,6 +146,23 @@ class IngestionPipeline:
         if not self._taxonomy_synced:
             await asset_store.sync_sectors(conn)
             self._taxonomy_synced = True
+
+    async def store_candles(
+        self, rows: CandleRows, *, publish_after: datetime | None, source: str, result: IngestResult
+    ) -> None:
+        """Upsert validated rows (and enqueue their events), chunk by chunk."""
+        if len(rows) <= self.chunk_rows:
+            if len(rows):
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await self._store_candles(conn, rows, publish_after, source, result)
+            return
+        slots = asyncio.Semaphore(self.writers)
+
+        async def write(chunk: CandleRows) -> None:
+            async with slots, self.pool.acquire() as conn, conn.transaction():
+                await self._store_candles(conn, chunk, publish_after, source, result)
+
+        await asyncio.gather(*(write(chunk) for chunk in rows.chunks(self.chunk_rows)))
 
     async def _store_candles(
         self,
@@ -204,9 +222,3 @@ class IngestionPipeline:
         mode = "live" if batch.live else "history"
         since = batch.received_at if batch.received_at is not None else started
         BATCH_SECONDS.labels(mode).observe(time.perf_counter() - since)
-
-
-def _slice(rows: CandleRows, start: int, stop: int) -> CandleRows:
-    if start == 0 and stop >= len(rows):
-        return rows
-    return CandleRows({name: values[start:stop] for name, values in rows.columns.items()})

@@ -67,7 +67,9 @@ def check_history(frame: pd.DataFrame, *, as_of: datetime) -> tuple[CandleRows, 
         rejected.extend(scratch.rejections)
     if not parts:
         return CandleRows(), rejected
-    return CandleRows.from_frame(pd.concat(parts, ignore_index=True)), rejected
+    # grouped by symbol (every interval of a symbol together), in time order within each
+    merged = pd.concat(parts, ignore_index=True).sort_values(["symbol", "open_time"], kind="stable")
+    return CandleRows.from_frame(merged), rejected
 
 
 def check_candles(

@@ -123,3 +123,24 @@ async def test_coverage_and_gaps(pool: asyncpg.Pool) -> None:
     assert (cov.symbol, cov.interval, cov.candles, cov.expected, cov.missing) == ("XRP", "4h", 5, 7, 2)
     (gap,) = await candle_store.gaps(pool)
     assert gap.after == T0 + timedelta(hours=8) and gap.before == T0 + timedelta(hours=20) and gap.missing == 2
+
+
+async def test_a_partly_stored_bulk_batch_merges_and_a_lost_race_falls_back(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = MarketSimulator(seed=8).simulate("4h", periods=40, start="2024-01-01").candles
+    older, newer = frame[frame["open_time"] < "2024-01-04"], frame
+    await _upsert(pool, CandleRows.from_frame(older))
+    both = await _upsert(pool, CandleRows.from_frame(newer), publish_after=T0 + timedelta(days=6))
+    assert both.inserted == len(newer) - len(older) and both.unchanged == len(older)
+    assert len(both.new_live_keys) == 42 * 4  # the last four 4h candles close after the cutoff
+    # a concurrent writer stored the keys between the span check and the COPY: the direct COPY
+    # fails on the key, its savepoint rolls back, and the merge takes over
+    from ingestion_service.storage import bulk
+
+    async def no_overlap(conn, rows):  # type: ignore[no-untyped-def]
+        return False
+
+    monkeypatch.setattr(bulk, "_overlaps_stored", no_overlap)
+    raced = await _upsert(pool, CandleRows.from_frame(newer))
+    assert raced.unchanged == len(newer) and raced.inserted == 0

@@ -1,9 +1,10 @@
 """Writing candles: columnar rows, COPY into a staging table, one upsert into ``candles``.
 
-Large batches (``COPY_THRESHOLD`` rows or more) are streamed with binary ``COPY`` into a
-session-local temporary table and merged with one ``INSERT ... SELECT ... ON CONFLICT``; small
-batches (a live candle) skip the staging table and upsert straight from ``unnest`` arrays. Both
-paths run the same statement, which:
+Large batches (``COPY_THRESHOLD`` rows or more) are streamed with binary ``COPY``: straight into
+``candles`` when no stored candle falls inside the batch's time span of any of its series (a
+fresh backfill; three times faster), otherwise into a session-local temporary table merged with
+one ``INSERT ... SELECT ... ON CONFLICT``. Small batches (a live candle) skip the staging table
+and upsert straight from ``unnest`` arrays. The merge statement:
 
 * inserts new keys ``(symbol, interval, open_time)``;
 * updates an existing row only when a value differs AND the incoming source ranks at least as
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 import asyncpg
 import pandas as pd
@@ -93,6 +95,21 @@ class CandleRows:
     def key(self, i: int) -> Key:
         c = self.columns
         return c["symbol"][i], c["interval"][i], c["open_time"][i]
+
+    def chunks(self, size: int) -> list[CandleRows]:
+        """Pieces of about ``size`` rows that never split a symbol (rows grouped by symbol), so
+        chunks written concurrently never touch one symbol's events out of order."""
+        symbols = self.columns["symbol"]
+        bounds = [0]
+        for i in range(1, len(symbols)):
+            if symbols[i] != symbols[i - 1] and i - bounds[-1] >= size:
+                bounds.append(i)
+        bounds.append(len(symbols))
+        return [
+            CandleRows({name: values[a:b] for name, values in self.columns.items()})
+            for a, b in pairwise(bounds)
+            if b > a
+        ]
 
     def deduplicated(self) -> CandleRows:
         """Last row per key wins (a batch must not touch one key twice)."""
@@ -214,6 +231,15 @@ async def upsert_candles(
         return UpsertOutcome({}, [])
     cutoff = publish_after or NEVER
     priority = list(source_priority)
+    if len(rows) >= COPY_THRESHOLD and not await _overlaps_stored(conn, rows):
+        try:
+            async with conn.transaction():  # a savepoint: a concurrent writer may have won a key
+                records = _nulls_for_nan(rows)
+                await conn.copy_records_to_table("candles", records=records, columns=list(COLUMNS))
+        except asyncpg.UniqueViolationError:
+            pass
+        else:
+            return _all_inserted(rows, cutoff)
     if len(rows) >= COPY_THRESHOLD:
         await conn.execute(_CREATE_STAGING)
         await conn.copy_records_to_table(STAGING_TABLE, records=rows.records(), columns=list(COLUMNS))
@@ -235,6 +261,56 @@ async def upsert_candles(
             (symbol, row["interval"], open_time)
             for symbol, open_time in zip(row["new_symbols"] or [], row["new_open_times"] or [], strict=True)
         )
+    return UpsertOutcome(counts, keys)
+
+
+async def _overlaps_stored(conn: asyncpg.Connection, rows: CandleRows) -> bool:
+    """Whether any stored candle lies within the time span of one of the batch's series."""
+    spans: dict[tuple[str, str], list[datetime]] = {}
+    c = rows.columns
+    for symbol, interval, opened in zip(c["symbol"], c["interval"], c["open_time"], strict=True):
+        span = spans.get((symbol, interval))
+        if span is None:
+            spans[symbol, interval] = [opened, opened]
+        elif opened < span[0]:
+            span[0] = opened
+        elif opened > span[1]:
+            span[1] = opened
+    keys = list(spans)
+    return bool(
+        await conn.fetchval(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+                     AS s(symbol, interval, first, last)
+                WHERE EXISTS (SELECT 1 FROM candles c WHERE c.symbol = s.symbol AND c.interval = s.interval
+                              AND c.open_time BETWEEN s.first AND s.last)
+            )
+            """,
+            [k[0] for k in keys], [k[1] for k in keys],
+            [spans[k][0] for k in keys], [spans[k][1] for k in keys],
+        )
+    )
+
+
+def _nulls_for_nan(rows: CandleRows) -> list[tuple]:
+    columns = dict(rows.columns)
+    for name in ("quote_volume", "market_cap"):
+        columns[name] = [None if v is None or v != v else v for v in columns[name]]
+    return list(zip(*(columns[name] for name in COLUMNS), strict=True))
+
+
+def _all_inserted(rows: CandleRows, cutoff: datetime) -> UpsertOutcome:
+    c = rows.columns
+    counts = {
+        interval: {"inserted": n, "updated": 0, "unchanged": 0}
+        for interval, n in Counter(c["interval"]).items()
+    }
+    keys = [
+        (symbol, interval, opened)
+        for symbol, interval, opened in zip(c["symbol"], c["interval"], c["open_time"], strict=True)
+        if opened + INTERVALS[interval] > cutoff
+    ]
     return UpsertOutcome(counts, keys)
 
 
