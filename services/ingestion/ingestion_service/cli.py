@@ -149,20 +149,22 @@ async def _status(settings: IngestionSettings, *, as_json: bool, max_gaps: int) 
     gap_count: dict[tuple[str, str], int] = {}
     for gap in gaps:
         gap_count[gap.symbol, gap.interval] = gap_count.get((gap.symbol, gap.interval), 0) + 1
+    coverage_rows: list[dict[str, Any]] = [
+        {
+            "symbol": c.symbol, "interval": c.interval, "candles": c.candles,
+            "first": c.first.isoformat(), "last": c.last.isoformat(), "missing": c.missing,
+            "gaps": gap_count.get((c.symbol, c.interval), 0), "sources": c.sources,
+        }
+        for c in coverage
+    ]
+    gap_rows: list[dict[str, Any]] = [
+        {"symbol": g.symbol, "interval": g.interval, "after": g.after.isoformat(),
+         "before": g.before.isoformat(), "missing": g.missing}
+        for g in gaps
+    ]
     document = {
-        "coverage": [
-            {
-                "symbol": c.symbol, "interval": c.interval, "candles": c.candles,
-                "first": c.first.isoformat(), "last": c.last.isoformat(), "missing": c.missing,
-                "gaps": gap_count.get((c.symbol, c.interval), 0), "sources": c.sources,
-            }
-            for c in coverage
-        ],
-        "gaps": [
-            {"symbol": g.symbol, "interval": g.interval, "after": g.after.isoformat(),
-             "before": g.before.isoformat(), "missing": g.missing}
-            for g in gaps
-        ],
+        "coverage": coverage_rows,
+        "gaps": gap_rows,
         "latest_snapshot": None if latest is None else {k: latest[k] for k in latest.keys()},
         "recent_runs": recent,
     }
@@ -171,13 +173,13 @@ async def _status(settings: IngestionSettings, *, as_json: bool, max_gaps: int) 
         return 0
     header = ("symbol", "interval", "candles", "first", "last", "missing", "gaps")
     print("{:<8} {:<8} {:>8} {:<20} {:<20} {:>8} {:>5}".format(*header))
-    for row in document["coverage"]:
+    for row in coverage_rows:
         print(f"{row['symbol']:<8} {row['interval']:<8} {row['candles']:>8} {row['first'][:19]:<20} "
               f"{row['last'][:19]:<20} {row['missing']:>8} {row['gaps']:>5}")
     print(f"\n{len(gaps)} gaps" + (f" (first {max_gaps}):" if gaps else ""))
-    for gap in document["gaps"][:max_gaps]:
-        print(f"  {gap['symbol']} {gap['interval']}: {gap['missing']} missing between {gap['after']} "
-              f"and {gap['before']}")
+    for item in gap_rows[:max_gaps]:
+        print(f"  {item['symbol']} {item['interval']}: {item['missing']} missing between {item['after']} "
+              f"and {item['before']}")
     if latest is not None:
         print(f"\nlatest snapshot: {latest['taken_at'].isoformat()} total market cap "
               f"{latest['total_market_cap']} fear & greed {latest['fear_greed']} ({latest['source']})")

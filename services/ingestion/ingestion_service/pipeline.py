@@ -151,18 +151,17 @@ class IngestionPipeline:
         self, rows: CandleRows, *, publish_after: datetime | None, source: str, result: IngestResult
     ) -> None:
         """Upsert validated rows (and enqueue their events), chunk by chunk."""
-        if len(rows) <= self.chunk_rows:
-            if len(rows):
-                async with self.pool.acquire() as conn, conn.transaction():
-                    await self._store_candles(conn, rows, publish_after, source, result)
-            return
         slots = asyncio.Semaphore(self.writers)
 
         async def write(chunk: CandleRows) -> None:
-            async with slots, self.pool.acquire() as conn, conn.transaction():
-                await self._store_candles(conn, chunk, publish_after, source, result)
+            async with slots, self.pool.acquire() as conn:
+                async with conn.transaction():
+                    await self._store_candles(conn, chunk, publish_after, source, result)
+                # only once committed: a rolled-back chunk must create its asset rows again
+                self._known_symbols.update(chunk.columns["symbol"])
 
-        await asyncio.gather(*(write(chunk) for chunk in rows.chunks(self.chunk_rows)))
+        if len(rows):
+            await asyncio.gather(*(write(chunk) for chunk in rows.chunks(self.chunk_rows)))
 
     async def _store_candles(
         self,
@@ -183,7 +182,6 @@ class IngestionPipeline:
                 await outbox.enqueue(conn, topics.MARKET_CANDLES.name, events.candle_closed(candle),
                                      schema=self.schema)
             result.events[topics.MARKET_CANDLES.name] += len(outcome.new_live_keys)
-        self._known_symbols.update(new_symbols)
         result.add_candles(outcome.counts)
 
     async def _store_snapshots(

@@ -122,7 +122,8 @@ class FeedRunner:
         await runs.record_run(self.pipeline.pool, self.feed.name, started, total.summary())
         self.last_backfill = total
         self.backfilled.set()
-        log.info("backfill stored", extra={"feed": self.feed.name, **total.summary()["candles_stored"]})
+        stored = total.summary()["candles_stored"]
+        log.info("backfill stored", extra={"feed": self.feed.name, "candles": stored})
 
     async def _store(self, batch: MarketBatch) -> IngestResult:
         attempt = 0

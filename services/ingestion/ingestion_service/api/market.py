@@ -60,7 +60,8 @@ async def get_asset(symbol: str, _: Principal | None = Reader, db: asyncpg.Pool 
     known = await _known_symbol(db, symbol)
     (row,) = await asset_store.universe(db, limit=1, symbols=[known])
     coverage = await candle_store.symbol_coverage(db, known)
-    return ok(AssetDetailOut(**views.asset(row).model_dump(), coverage=[CoverageOut(**c) for c in coverage]))
+    stored = [CoverageOut.model_validate(c) for c in coverage]
+    return ok(AssetDetailOut(**views.asset(row).model_dump(), coverage=stored))
 
 
 @router.get("/candles/{symbol}", response_model=Envelope[CandlesOut])
