@@ -326,3 +326,17 @@ def test_tls_listener_sends_hsts_only_over_https(run_nginx, cp_state_dir: Path) 
             assert "strict-transport-security" not in plain.headers
         finally:
             nginx.stop()
+
+
+def test_a_service_slower_than_the_read_timeout_is_a_json_504(run_nginx) -> None:
+    gateway_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(4))
+    catalog = _catalog(gateway_port, echo_port, ws_port, down_port, proxy_read_timeout_s=1)
+    with http_echo_server(echo_port):
+        nginx = run_nginx(render_gateway_config(catalog, access_log=Path("access.log")), gateway_port)
+        try:
+            started = time.monotonic()
+            response = httpx.get(f"{nginx.url}/api/v1/echo/slow", timeout=10)
+            assert time.monotonic() - started < 2.5
+            assert _assert_envelope(response, 504)["error"] == "Gateway timeout: the service did not answer in time"
+        finally:
+            nginx.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,13 +13,16 @@ from websockets.sync.server import ServerConnection, serve
 
 
 class EchoHandler(BaseHTTPRequestHandler):
-    """Answers every request with what it received; ``.../fail`` answers its own 500 envelope."""
+    """Answers every request with what it received; ``.../fail`` answers its own 500 envelope,
+    ``.../slow`` answers after 3 seconds."""
 
     protocol_version = "HTTP/1.1"
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path.endswith("/slow"):
+            time.sleep(3)
         if self.path.endswith("/fail"):
             status, payload = 500, {"success": False, "error": "from the service", "error_code": 500}
         else:
