@@ -29,6 +29,7 @@ from auth_service.audit import (
 from auth_service.components import AuthComponents
 from auth_service.domain.emails import normalize_email_or_none
 from auth_service.domain.models import LiveAccessToken, User
+from auth_service.domain.passwords import Verification
 from auth_service.domain.tokens import (
     MAX_REFRESH_TOKEN_LENGTH,
     AccessToken,
@@ -111,6 +112,7 @@ class Sessions:
             verification = await self.c.hasher.verify(user.password_hash, password)
         else:
             await self.c.hasher.verify_dummy(password)
+            verification = Verification(valid=False)
         subject = {"user_id": user.id} if user else {"email_hash": email_fingerprint(account)}
 
         if locked:

@@ -52,8 +52,12 @@ class SigningKey:
     private_key: PrivateKey
 
     def public_jwk(self) -> dict[str, Any]:
-        codec = RSAAlgorithm if self.algorithm == "RS256" else OKPAlgorithm
-        jwk: dict[str, Any] = codec.to_jwk(self.private_key.public_key(), as_dict=True)
+        public = self.private_key.public_key()
+        jwk: dict[str, Any] = (
+            RSAAlgorithm.to_jwk(public, as_dict=True)
+            if isinstance(public, rsa.RSAPublicKey)
+            else OKPAlgorithm.to_jwk(public, as_dict=True)
+        )
         jwk.update({"kid": self.kid, "alg": self.algorithm, "use": "sig"})
         return jwk
 
@@ -151,7 +155,8 @@ def schedule(
         raise KeyConfigurationError("no signing key")
     eligible = [i for i, key in enumerate(ordered) if key.created_at + activation_delay <= now]
     active_index = eligible[-1] if eligible else 0
-    retired, expired = [], []
+    retired: list[SigningKey] = []
+    expired: list[SigningKey] = []
     for index in range(active_index):
         # Retired when the next key became active; its tokens live at most ``retention`` longer.
         retired_at = ordered[index + 1].created_at + activation_delay
