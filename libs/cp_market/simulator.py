@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -347,7 +348,8 @@ class MarketSimulator:
         return ts.floor(interval_delta(interval))
 
     def run(self, interval: str = "1h", *, start: object = None) -> SimulationRun:
-        """A resumable run: advance it in bulk (:meth:`SimulationRun.advance`) or step by step."""
+        """A resumable run: advance it in bulk (:meth:`SimulationRun.advance`) or step by step;
+        :meth:`SimulationRun.state` saves it, :meth:`SimulationRun.resume` continues it."""
         return SimulationRun(self, interval, self._start(interval, start))
 
     def stream(
@@ -417,6 +419,35 @@ class SimulationRun:
     @property
     def symbols(self) -> list[str]:
         return list(self._engine.symbols)
+
+    def state(self) -> dict[str, Any]:
+        """Everything that moves along the path, JSON-friendly: ``resume`` continues from it."""
+        e = self._engine
+        return {
+            "interval": self.interval,
+            "time": e.time.isoformat(),
+            "rng": e.rng.bit_generator.state,
+            "regime": e.regime,
+            "price": e.price.tolist(),
+            "sector_drift": e.sector_drift.tolist(),
+            "stable_dev": e.stable_dev.tolist(),
+            "market_level": e.market_level,
+            "market_returns": list(e.market_returns),
+        }
+
+    @classmethod
+    def resume(cls, simulator: MarketSimulator, state: dict[str, Any]) -> SimulationRun:
+        """The run saved by :meth:`state` (same simulator config), continuing bit for bit."""
+        run = cls(simulator, str(state["interval"]), pd.Timestamp(state["time"]))
+        e = run._engine
+        e.rng.bit_generator.state = state["rng"]
+        e.regime = int(state["regime"])
+        e.price = np.array(state["price"], dtype=float)
+        e.sector_drift = np.array(state["sector_drift"], dtype=float)
+        e.stable_dev = np.array(state["stable_dev"], dtype=float)
+        e.market_level = float(state["market_level"])
+        e.market_returns.extend(float(r) for r in state["market_returns"])
+        return run
 
     def step(self) -> SimStep:
         engine, interval = self._engine, self.interval

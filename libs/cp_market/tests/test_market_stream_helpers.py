@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ import pytest
 from cp_market.aggregate import CandleAggregator, constituents, resample_candles
 from cp_market.candles import Candle, candles_from_frame, to_candle_frame, validate_candle_frame
 from cp_market.report import RejectReason
-from cp_market.simulator import MarketSimulator
+from cp_market.simulator import MarketSimulator, SimulationRun
 from cp_market.validation import ValidationConfig, check_candle, validate_candles
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -32,6 +33,17 @@ def test_a_run_continues_the_same_path_in_bulk_and_step_by_step() -> None:
     rest = [c for _ in range(10) for c in run.step().candles]
     combined = to_candle_frame(pd.concat([first.candles, to_candle_frame(rest)], ignore_index=True))
     pd.testing.assert_frame_equal(combined, whole.candles)
+
+
+def test_a_saved_run_resumes_bit_for_bit_after_a_json_round_trip() -> None:
+    simulator = MarketSimulator(seed=9)
+    run = simulator.run("1h", start="2024-03-01")
+    run.advance(50)
+    saved = json.loads(json.dumps(run.state()))
+    resumed = SimulationRun.resume(MarketSimulator(seed=9), saved)
+    assert resumed.next_open_time == run.next_open_time
+    pd.testing.assert_frame_equal(resumed.advance(40).candles, run.advance(40).candles, check_exact=True)
+    assert resumed.step().snapshot == run.step().snapshot
 
 
 def test_resample_builds_complete_buckets_only(hourly: pd.DataFrame) -> None:

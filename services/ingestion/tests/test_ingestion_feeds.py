@@ -98,12 +98,27 @@ async def test_a_restarted_synthetic_market_resumes_where_it_stopped(synthetic_p
     again = await _backfill(feed, pipeline)
     assert again.candle_total("inserted") == again.candle_total("updated") == 0
     assert feed.clock == last_hour + timedelta(hours=1)  # the same origin, resumed after the last hour
+    # resumed from the checkpoint of the last day close (midnight), not from the origin: only the
+    # hour after it was simulated and re-written
+    assert again.candle_total("unchanged") == 42
     after = {t: await table_checksum(pool, t, o) for t, o in
              (("candles", "symbol, interval, open_time"), ("market_snapshots", "taken_at"))}
     assert after == before and await outbox_count(pool) == events_before
     (step,) = [b async for b in _first(feed)]
     btc = next(c for c in step.candles if c.symbol == "BTC" and c.interval == "1h")
     assert btc.open_time == last_hour + timedelta(hours=1) and btc.open == last_close  # the same path goes on
+
+
+async def test_a_checkpoint_ahead_of_the_store_is_ignored(synthetic_pool: asyncpg.Pool) -> None:
+    pool = synthetic_pool
+    # the day-close batch was lost after its checkpoint was taken: replay the path from the origin
+    await pool.execute(
+        "UPDATE feed_state SET state = jsonb_set(state, '{checkpoint,time}', to_jsonb('2099-01-01T00:00:00+00:00'::text))"
+    )
+    feed = SyntheticFeed(pool, history_days=10, intraday_days=2, speed=math.inf, now=WALL)
+    again = await _backfill(feed, IngestionPipeline(pool))
+    assert again.candle_total("inserted") == again.candle_total("updated") == 0
+    assert again.candle_total("unchanged") > 420 and again.snapshots["unchanged"] == 11
 
 
 async def _first(feed: Feed):  # type: ignore[no-untyped-def]

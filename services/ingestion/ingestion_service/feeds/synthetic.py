@@ -6,9 +6,10 @@ separately):
 
 * **Backfill**: the market from its origin to "now" in bulk: ``history_days`` of 1d candles and
   daily snapshots, the last ``intraday_days`` of 1h and 4h candles, and the assets ranked by
-  market cap. The origin (``now - history_days``, midnight UTC) and seed are kept in
-  ``feed_state``, so a restart re-creates the same market, finds the last hour stored and
-  resumes there; re-upserting the history it already wrote changes nothing.
+  market cap. The origin (``now - history_days``, midnight UTC), the seed and a checkpoint of
+  the simulation at the last stored day close are kept in ``feed_state``: a restart resumes the
+  same path from the checkpoint (or, without one, re-creates it from the origin), re-writes the
+  hours after it (unchanged) and continues after the last hour stored.
 * **Stream**: one simulated hour per ``3600 / speed`` wall seconds, each step a live batch of
   the closed 1h candles plus any 4h/1d candle that step completed, and at each day close the
   day's snapshot (``taken_at`` = the close) and the new market-cap ranks. The feed's clock
@@ -91,26 +92,44 @@ class SyntheticFeed(Feed):
         self.simulator = MarketSimulator(SimulatorConfig(seed=seed))
         self._run: SimulationRun | None = None
         self._aggregator = CandleAggregator("1h", ["4h", "1d"])
+        self._state_saved: dict[str, Any] = {}
         #: The feed's clock: the close of the last simulated hour.
         self.clock: datetime | None = None
 
-    async def _origin(self) -> datetime:
+    async def _state(self) -> dict[str, Any]:
         state = await runs.load_state(self.pool, SOURCE)
         if state is not None and state.get("seed") == self.seed:
-            return datetime.fromisoformat(state["origin"])
+            return state
         wall = self._now or datetime.now(UTC)
         origin = wall.replace(hour=0, minute=0, second=0, microsecond=0) - self.history_days * DAY
-        await runs.save_state(self.pool, SOURCE, {"seed": self.seed, "origin": origin.isoformat()})
+        state = {"seed": self.seed, "origin": origin.isoformat()}
+        await runs.save_state(self.pool, SOURCE, state)
+        return state
+
+    async def _checkpoint(self, state: dict[str, Any]) -> None:
+        """Save the simulation at a day close that is stored (called after its batch was written)."""
+        assert self._run is not None
+        await runs.save_state(self.pool, SOURCE, {**state, "checkpoint": self._run.state()})
+
+    def _start_run(self, state: dict[str, Any], origin: datetime, now: datetime) -> datetime:
+        """Resume from the checkpoint when it is not after ``now``, else from the origin."""
+        checkpoint = state.get("checkpoint")
+        if checkpoint is not None and origin <= datetime.fromisoformat(checkpoint["time"]) <= now:
+            self._run = SimulationRun.resume(self.simulator, checkpoint)
+            return datetime.fromisoformat(checkpoint["time"])
+        self._run = self.simulator.run("1h", start=origin)
         return origin
 
     async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
-        origin = await self._origin()
+        state = await self._state()
+        origin = datetime.fromisoformat(state["origin"])
         last_hour = await candle_store.latest_open_time(self.pool, "1h", source=SOURCE)
         now = origin + self.history_days * DAY
         if last_hour is not None and last_hour >= origin:
             now = max(now, last_hour + HOUR)
-        self._run = self.simulator.run("1h", start=origin)
-        market = await asyncio.to_thread(self._run.advance, int((now - origin) / HOUR))
+        start = self._start_run(state, origin, now)
+        assert self._run is not None
+        market = await asyncio.to_thread(self._run.advance, int((now - start) / HOUR))
         hourly = market.candles
         daily = resample_candles(hourly, "1d")
         recent = pd.Timestamp(now - self.intraday_days * DAY)
@@ -127,13 +146,16 @@ class SyntheticFeed(Feed):
             if _utc(day) + DAY <= now
         ]
         self.clock = now
+        self._state_saved = state
         yield MarketBatch(
             source=SOURCE,
             as_of=now,
             candles=candles,
             snapshots=snapshot_rows(days, daily),
-            assets=market.assets.assign(source=SOURCE),
+            assets=market.assets.assign(source=SOURCE) if len(hourly) else None,
         )
+        if now.hour == 0:
+            await self._checkpoint(state)
 
     async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
         if self._run is None or self.clock is None:
@@ -159,6 +181,8 @@ class SyntheticFeed(Feed):
                 batch.snapshots, batch.assets = day
             self.clock = closes
             yield batch
+            if closes.hour == 0:
+                await self._checkpoint(self._state_saved)
 
     def _day_close(
         self, closes: datetime, figures: dict[str, Any], completed: list[Candle], hourly: list[Candle]
