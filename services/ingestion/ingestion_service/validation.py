@@ -2,7 +2,8 @@
 store, whatever the feed already did, so bad data never reaches the database or the layers.
 
 * History (a candle frame) goes through ``validate_candles`` per interval with the batch's
-  capture time, so a candle still open at ``as_of`` is rejected (``incomplete_candle``).
+  capture time, so a candle still open at ``as_of`` is rejected (``incomplete_candle``), as is
+  a row its source kept as not closed (``is_closed`` false).
 * Live candles (a list) go through ``check_candle`` one by one (microseconds each); a candle
   the source marked as not closed is rejected as incomplete whatever its time says.
 
@@ -62,6 +63,11 @@ def check_history(frame: pd.DataFrame, *, as_of: datetime) -> tuple[CandleRows, 
             log.warning("candles of an interval the service does not store were skipped",
                         extra={"interval": interval, "rows": len(part)})
             continue
+        marked_open = ~part["is_closed"].astype(bool)
+        for row in part[marked_open].itertuples(index=False):
+            rejected.append(Rejection(CHECK_FILE, -1, RejectReason.INCOMPLETE_CANDLE, str(row.symbol),
+                                      pd.Timestamp(row.open_time).isoformat()))
+        part = part[~marked_open]
         clean, scratch = validate_candles(part, interval=str(interval), as_of=as_of, file=CHECK_FILE)
         parts.append(clean)
         rejected.extend(scratch.rejections)

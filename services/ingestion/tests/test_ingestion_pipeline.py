@@ -79,6 +79,9 @@ async def test_history_publishes_only_new_candles_inside_the_event_window(
     published = [e.candle.open_time.ToDatetime(tzinfo=UTC) for e in await _events(pool, CANDLES)]
     # closes within 6 h of the clock: opened 11:00 back to 06:00 (closing 12:00 .. 07:00)
     assert published == [NOW - timedelta(hours=h) for h in range(6, 0, -1)]
+    kept_open = to_candle_frame([candle("SOL", "1h", NOW - timedelta(hours=3), 20.0, is_closed=False)])
+    refused = await pipeline.ingest(MarketBatch(source="test", as_of=NOW, candles=kept_open))
+    assert [r.reason for r in refused.report.rejections] == ["incomplete_candle"]
     corrected = [candle("BTC", "1h", NOW - timedelta(hours=1), 999.0)]
     fixed = await pipeline.ingest(MarketBatch(source="test", as_of=NOW, candles=corrected, live=True))
     assert fixed.candle_total("updated") == 1 and await outbox_count(pool, CANDLES) == 6  # no re-publish
