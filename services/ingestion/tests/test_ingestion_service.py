@@ -42,7 +42,10 @@ async def service(
         CP_STATE_DIR=tmp_path_factory.mktemp("ingestion-state"),
         ingestion_history_days=HISTORY_DAYS,
         ingestion_intraday_days=3,
-        ingestion_synthetic_speed=3600 * 20,  # one simulated hour every 50 ms
+        # one simulated hour every 0.5 s; a short event window. The session's broker is shared
+        # with other tests' consumers, so this module publishes only about a thousand events.
+        ingestion_synthetic_speed=3600 * 2,
+        ingestion_event_window_hours=2,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
