@@ -70,6 +70,7 @@ class JwtVerifier:
         min_refresh_interval: float = 30.0,
         fetch_timeout: float = 5.0,
         http_client: httpx.AsyncClient | None = None,
+        jwks_source: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         chosen = tuple(algorithms)
         refused = [alg for alg in chosen if alg not in ASYMMETRIC_ALGORITHMS]
@@ -85,6 +86,9 @@ class JwtVerifier:
         self.min_refresh_interval = min_refresh_interval
         self.fetch_timeout = fetch_timeout
         self._client = http_client
+        # Where the key set comes from: by default an HTTP GET of ``jwks_url``; the auth service
+        # passes its own key ring instead of calling itself over the network.
+        self._jwks_source = jwks_source or self._get_jwks_over_http
         self._owns_client = http_client is None
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at: float | None = None  # monotonic time of the last successful fetch
@@ -192,15 +196,18 @@ class JwtVerifier:
     def _may_refresh(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self.min_refresh_interval
 
+    async def _get_jwks_over_http(self) -> object:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.fetch_timeout)
+        response = await self._client.get(self.jwks_url, timeout=self.fetch_timeout)
+        response.raise_for_status()
+        return response.json()
+
     async def _fetch(self) -> None:
         self._attempted_at = time.monotonic()
         self.fetch_count += 1
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.fetch_timeout)
         try:
-            response = await self._client.get(self.jwks_url, timeout=self.fetch_timeout)
-            response.raise_for_status()
-            document = response.json()
+            document = await self._jwks_source()
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("JWKS fetch from %s failed: %s", self.jwks_url, type(exc).__name__)
             return

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import httpx
 import redis.asyncio as aioredis
 
 from auth_service.domain.keyring import KeyRing
@@ -61,10 +60,9 @@ def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: Toke
     """The shared :class:`JwtVerifier` (same checks as every other service) reading the key ring
     directly instead of fetching the JWKS over the network."""
 
-    def serve_jwks(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=keyring.jwks())
+    async def own_key_set() -> object:
+        return keyring.jwks()
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(serve_jwks))
     return JwtVerifier(
         IN_PROCESS_JWKS_URL,
         issuer=settings.jwt_issuer,
@@ -73,7 +71,7 @@ def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: Toke
         is_revoked=denylist.is_revoked,
         cache_ttl=settings.auth_keys_reload_interval_s,
         min_refresh_interval=0.0,
-        http_client=client,
+        jwks_source=own_key_set,
     )
 
 
