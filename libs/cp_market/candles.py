@@ -131,6 +131,26 @@ def empty_candle_frame() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=CANDLE_DTYPES[c]) for c in CANDLE_COLUMNS})
 
 
+OPTIONAL_COLUMN_DEFAULTS: dict[str, object] = {
+    "quote": "USD",
+    "quote_volume": np.nan,
+    "market_cap": np.nan,
+    "source": "unknown",
+    "is_closed": True,
+    "quality_flags": "",
+}
+
+
+def with_optional_columns(data: pd.DataFrame, **overrides: object) -> pd.DataFrame:
+    """A copy of ``data`` with every missing optional candle column filled with its default
+    (``overrides`` adds or replaces defaults, e.g. ``interval="1d"``)."""
+    df = data.copy()
+    for col, value in {**OPTIONAL_COLUMN_DEFAULTS, **overrides}.items():
+        if col not in df.columns:
+            df[col] = value
+    return df
+
+
 def to_candle_frame(data: pd.DataFrame | Iterable[Candle]) -> pd.DataFrame:
     """Coerce a DataFrame (or an iterable of ``Candle``) into the canonical frame.
 
@@ -141,18 +161,7 @@ def to_candle_frame(data: pd.DataFrame | Iterable[Candle]) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         rows = [c.to_dict() for c in data]
         data = pd.DataFrame(rows) if rows else empty_candle_frame()
-    df = data.copy()
-    defaults: dict[str, object] = {
-        "quote": "USD",
-        "quote_volume": np.nan,
-        "market_cap": np.nan,
-        "source": "unknown",
-        "is_closed": True,
-        "quality_flags": "",
-    }
-    for col, value in defaults.items():
-        if col not in df.columns:
-            df[col] = value
+    df = with_optional_columns(data)
     missing = [c for c in CANDLE_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"candle frame is missing required columns: {missing}")

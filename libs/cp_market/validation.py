@@ -49,6 +49,7 @@ from cp_market.candles import (
     interval_delta,
     to_candle_frame,
     to_utc_timestamp,
+    with_optional_columns,
 )
 from cp_market.report import Gap, ImportReport, RejectReason
 from cp_market.symbols import SYMBOL_REUSES
@@ -216,19 +217,7 @@ def validate_candles(
 
 
 def _with_defaults(df: pd.DataFrame, interval: str) -> pd.DataFrame:
-    df = df.copy()
-    defaults: dict[str, object] = {
-        "interval": interval,
-        "quote": "USD",
-        "quote_volume": np.nan,
-        "market_cap": np.nan,
-        "source": "unknown",
-        "is_closed": True,
-        "quality_flags": "",
-    }
-    for col, value in defaults.items():
-        if col not in df.columns:
-            df[col] = value
+    df = with_optional_columns(df, interval=interval)
     df["quality_flags"] = df["quality_flags"].fillna("").astype(object)
     for c in ("open", "high", "low", "close", "volume", "quote_volume", "market_cap"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
