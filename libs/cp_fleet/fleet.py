@@ -48,7 +48,6 @@ from cp_fleet.nginx_config import render_gateway_config
 from cp_fleet.processes import (
     STATE_DIR_ENV,
     ServerCommand,
-    listens_on,
     processes_of_state_dir,
     tail,
 )
@@ -372,10 +371,7 @@ class Fleet:
                 try:
                     if info["statename"] != "RUNNING":  # supervisord's startsecs not yet passed
                         raise NotReady(f"supervisord reports {info['statename']}")
-                    program.command.readiness()
-                    port = program.command.port
-                    if port is not None and not listens_on(info["pid"], port):
-                        raise NotReady(f"port {port} is answered by another process")
+                    program.command.check_ready(info["pid"])
                 except NotReady as exc:
                     if time.monotonic() - started > program.ready_timeout_s:
                         raise FleetError(
@@ -491,7 +487,7 @@ class Fleet:
             detail = ""
             if info["statename"] == "RUNNING":
                 try:
-                    program.command.readiness()
+                    program.command.check_ready(info["pid"])
                     ready = True
                 except NotReady as exc:
                     ready, detail = False, str(exc)

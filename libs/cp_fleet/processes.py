@@ -42,6 +42,13 @@ class ServerCommand:
     start_timeout_s: float = 60.0
     port: int | None = None  # TCP port it listens on: ready only if *this* process tree owns it
 
+    def check_ready(self, pid: int) -> None:
+        """Run the readiness probe and, with a ``port``, check that process ``pid`` (or a
+        descendant) is the one listening on it; raise :class:`NotReady` otherwise."""
+        self.readiness()
+        if self.port is not None and not listens_on(pid, self.port):
+            raise NotReady(f"port {self.port} is answered by another process")
+
 
 class ServerStartError(RuntimeError):
     """A server exited or did not become ready in time; the message carries its log tail."""
@@ -113,9 +120,7 @@ class ServerProcess:
                     f"{tail(self.log_path)}"
                 )
             try:
-                self.command.readiness()
-                if self.command.port is not None and not listens_on(self._popen.pid, self.command.port):
-                    raise NotReady(f"something else answers on port {self.command.port}")
+                self.command.check_ready(self._popen.pid)
                 return time.monotonic() - started
             except NotReady as exc:
                 last_error = exc
