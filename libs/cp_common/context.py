@@ -18,12 +18,3 @@ CALLER_HEADER = "x-caller"
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
-
-
-def current_request_id() -> str:
-    """The request id in effect, creating one if none is set."""
-    rid = request_id_var.get()
-    if rid is None:
-        rid = new_request_id()
-        request_id_var.set(rid)
-    return rid

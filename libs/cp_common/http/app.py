@@ -24,7 +24,7 @@ from cp_common.http.middleware import RequestContextMiddleware
 from cp_common.logging import configure_logging
 from cp_common.metrics import SERVICE_INFO, render_latest
 from cp_common.settings import ServiceSettings
-from cp_common.tracing import configure_tracing
+from cp_common.tracing import configure_tracing, tracing_enabled
 
 ReadinessCheck = Callable[[], Awaitable[Any]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -120,14 +120,9 @@ def create_app(
     app.include_router(_health_router(checks))
     for router in routers:
         app.include_router(router)
-    if _tracing_active():
+    if tracing_enabled():
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
 
-
-def _tracing_active() -> bool:
-    from cp_common.tracing import tracing_enabled
-
-    return tracing_enabled()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -195,6 +194,3 @@ class ModelRegistry:
         )
         return [ModelVersion.from_row(r) for r in rows]
 
-
-async def ensure_registry_schema_async(database_url: str, schema: str) -> None:
-    await asyncio.to_thread(ensure_registry_schema, database_url, schema)
