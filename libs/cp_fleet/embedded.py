@@ -53,7 +53,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from cp_fleet.processes import ServerCommand, ServerProcess, ServerStartError
+from cp_fleet.layout import REPO_ROOT, FleetLayout
+from cp_fleet.processes import STATE_DIR_ENV, ServerCommand, ServerProcess, ServerStartError
 from cp_fleet.readiness import (
     http_status,
     kafka_api_versions,
@@ -91,7 +92,6 @@ POSTGRES_SUPERUSER = "postgres"
 DATABASE_URL_ENV = "DATABASE_URL"
 REDIS_URL_ENV = "REDIS_URL"
 KAFKA_BOOTSTRAP_SERVERS_ENV = "KAFKA_BOOTSTRAP_SERVERS"
-STATE_DIR_ENV = "CP_STATE_DIR"
 
 
 def default_state_dir() -> Path:
@@ -99,7 +99,7 @@ def default_state_dir() -> Path:
     configured = os.environ.get(STATE_DIR_ENV)
     if configured:
         return Path(configured).resolve()
-    return Path(__file__).resolve().parents[2] / ".state"
+    return REPO_ROOT / ".state"
 
 
 def find_free_port(exclude: set[int] | frozenset[int] = frozenset()) -> int:
@@ -500,11 +500,12 @@ class EmbeddedInfra:
         if name in self._urls:
             return self._urls[name]
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.state_dir / "logs" / f"{name}.log"
+        layout = FleetLayout(self.state_dir)
+        log_path = layout.log_path(name)
         started = time.monotonic()
         if name == "postgres":
             server = PostgresServer(
-                self.state_dir / "postgres" / "data",
+                layout.postgres_data,
                 self._port(name),
                 user=infra_user(),
                 durable=self._durable,
@@ -513,12 +514,12 @@ class EmbeddedInfra:
             self._run(server.command(), log_path)
             url = server.ensure_database(DEFAULT_DATABASE)
         elif name == "redis":
-            redis_server = RedisServer(self.state_dir / "redis", self._port(name))
+            redis_server = RedisServer(layout.redis_dir, self._port(name))
             redis_server.prepare()
             self._run(redis_server.command(), log_path)
             url = redis_server.url()
         elif name == "kafka":
-            kafka = KafkaServer(self.state_dir / "kafka", self._port(name))
+            kafka = KafkaServer(layout.kafka_dir, self._port(name))
             kafka.prepare()
             self._run(kafka.command(), log_path)
             url = kafka.bootstrap_servers
