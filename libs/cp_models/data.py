@@ -15,12 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 PRICE_FIELDS = ("open", "high", "low", "close", "volume", "quote_volume")
 MARKET_FIELDS = ("total_market_cap", "btc_dominance", "stablecoin_dominance", "fear_greed")
-CASH_SECTORS = frozenset({"stablecoin"})
 NON_TRADABLE_SECTORS = frozenset({"stablecoin", "wrapped_asset"})
 BENCHMARK = "BTC"
 # Market snapshots may miss a day; carry the last value forward at most this many days.
@@ -171,7 +169,3 @@ def simulated_market_data(seed: int = 7, days: int = 6 * 365, start: str = "2017
 
     sim = simulator.simulate_market(seed=seed, interval="1d", periods=days, start=start)
     return MarketData.from_frames(sim.candles, sim.snapshots, sim.assets)
-
-
-def finite(x: np.ndarray) -> np.ndarray:
-    return x[np.isfinite(x)]

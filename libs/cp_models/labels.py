@@ -51,10 +51,6 @@ def risk_adjusted_forward(open_: pd.DataFrame, close: pd.DataFrame, horizon: int
     return forward_log_return_open(open_, horizon) / (vol.where(vol > 1e-9) * np.sqrt(horizon))
 
 
-def forward_rank(values: pd.DataFrame) -> pd.DataFrame:
-    return values.rank(axis=1, pct=True)
-
-
 def sector_forward_relative(levels: pd.DataFrame, market: pd.Series, horizon: int) -> pd.DataFrame:
     """ln(I[t+h]/I[t]) of each sector minus that of the all-asset index."""
     lv = np.log(levels)

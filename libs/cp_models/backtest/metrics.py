@@ -40,10 +40,6 @@ def max_drawdown(equity: pd.Series) -> float:
     return float(-(e / e.cummax() - 1.0).min())
 
 
-def drawdown_series(equity: pd.Series) -> pd.Series:
-    return equity / equity.cummax() - 1.0
-
-
 def cagr(equity: pd.Series, periods: float = PERIODS_PER_YEAR) -> float:
     e = equity.dropna()
     if len(e) < 2 or e.iloc[0] <= 0:

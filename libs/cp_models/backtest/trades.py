@@ -9,26 +9,11 @@ apply to both fills. Independent of capital: this scores the signals themselves 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from cp_models.backtest.costs import CostModel
 from cp_models.data import MarketData
-
-
-@dataclass(frozen=True)
-class TradeResult:
-    entry_index: int
-    exit_index: int
-    entry_price: float
-    exit_price: float
-    exit_reason: str  # target | stop | expiry | end_of_data
-    gross_return: float
-    net_return: float
-    r_multiple: float
-    bars_held: int
 
 
 def net_trade_return(side: str, entry: float, exit_: float, costs: CostModel) -> tuple[float, float]:

@@ -82,17 +82,3 @@ def regime_timeline(timeline: pd.DataFrame, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
-
-
-def ic_series(ic: dict[str, pd.Series], path: Path, title: str) -> Path:
-    fig, ax = plt.subplots(figsize=(11, 3.5))
-    for name, s in ic.items():
-        ax.plot(s.index, s.rolling(30, min_periods=10).mean().to_numpy(), label=f"{name} (30d mean)")
-    ax.axhline(0, color="k", lw=0.7)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -32,9 +32,6 @@ class FeatureSet:
     asset: FeatureFrames
     sequence: FeatureFrames
 
-    def market_at(self, t: pd.Timestamp) -> pd.Series:
-        return self.market.loc[t]
-
 
 def compute_features(data: MarketData) -> FeatureSet:
     return FeatureSet(
