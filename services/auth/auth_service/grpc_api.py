@@ -18,7 +18,6 @@ from cryptopredict.auth.v1 import auth_pb2, auth_pb2_grpc
 from cryptopredict.common.v1 import users_pb2
 
 SERVICE_NAME = "cryptopredict.auth.v1.AuthService"
-MAX_TOKEN_LENGTH = 8192
 
 _INACTIVE_BY_MESSAGE = {
     MSG_EXPIRED: auth_pb2.INACTIVE_REASON_EXPIRED,
@@ -62,8 +61,6 @@ class AuthGrpcService(auth_pb2_grpc.AuthServiceServicer):
     async def IntrospectToken(
         self, request: auth_pb2.IntrospectTokenRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.IntrospectTokenResponse:
-        if len(request.token) > MAX_TOKEN_LENGTH:
-            return _inactive(auth_pb2.INACTIVE_REASON_INVALID)
         try:
             principal = await self.c.verifier.verify(request.token)
         except Unauthorized as exc:
