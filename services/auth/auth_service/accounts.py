@@ -84,8 +84,7 @@ class Accounts:
             assert updated is not None
             await publish_user_changed(conn, updated, UserChange.ROLE_CHANGED)
             live = await repo.live_access_tokens(conn, user.id)
-        for token in live:
-            await self.c.revoke_access(token.jti, token.expires_at)
+        await self.c.revoke_access(live)
         record(
             SecurityEvent.ROLE_CHANGED,
             actor_id=actor.user_id,
@@ -110,8 +109,7 @@ class Accounts:
             assert updated is not None
             change = UserChange.REACTIVATED if active else UserChange.DEACTIVATED
             await publish_user_changed(conn, updated, change)
-        for token in live:
-            await self.c.revoke_access(token.jti, token.expires_at)
+        await self.c.revoke_access(live)
         event = SecurityEvent.REACTIVATED if active else SecurityEvent.DEACTIVATED
         record(event, actor_id=actor.user_id, user_id=user.id)
         return updated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from auth_service.domain.keyring import KeyRing
+from auth_service.domain.models import LiveAccessToken
 from auth_service.domain.passwords import PasswordHasher, PasswordPolicy
 from auth_service.domain.throttling import LoginThrottle, ThrottlePolicy
 from auth_service.domain.tokens import AccessTokenIssuer
@@ -34,11 +36,13 @@ class AuthComponents:
     register_limiter: RateLimiter
     verifier: JwtVerifier
 
-    async def revoke_access(self, jti: str, expires_at: datetime) -> None:
-        """Denylist an access token until it would have expired (plus the verifiers' leeway)."""
-        remaining = (expires_at - datetime.now(UTC)).total_seconds() + self.settings.auth_token_leeway_s
-        if remaining > 0:
-            await self.denylist.revoke(jti, int(remaining) + 1)
+    async def revoke_access(self, tokens: Iterable[LiveAccessToken]) -> None:
+        """Denylist access tokens until they would have expired (plus the verifiers' leeway)."""
+        now = datetime.now(UTC)
+        for token in tokens:
+            remaining = (token.expires_at - now).total_seconds() + self.settings.auth_token_leeway_s
+            if remaining > 0:
+                await self.denylist.revoke(token.jti, int(remaining) + 1)
 
     async def aclose(self) -> None:
         await self.verifier.aclose()

@@ -91,10 +91,6 @@ class Sessions:
         family_id = await repo.create_family(conn, user.id)
         return await self._issue(conn, user, family_id)
 
-    async def _denylist(self, tokens: list[LiveAccessToken]) -> None:
-        for token in tokens:
-            await self.c.revoke_access(token.jti, token.expires_at)
-
     # --- login --------------------------------------------------------------------------------
 
     async def login(self, raw_email: str, password: str, ip: str) -> tuple[User, TokenPair]:
@@ -181,7 +177,7 @@ class Sessions:
                 else:
                     await repo.mark_rotated(conn, stored.id)
                     tokens = await self._issue(conn, user, stored.family_id)
-        await self._denylist(revoked)
+        await self.c.revoke_access(revoked)
         if failure is not None or tokens is None:
             raise Unauthorized(failure or INVALID_REFRESH)
         record(SecurityEvent.TOKEN_REFRESHED, user_id=tokens.user_id, client_ip=ip)
@@ -199,7 +195,7 @@ class Sessions:
                 families.add(await repo.family_of_refresh_token(conn, principal.user_id, digest))
             live = [f for f in families if f is not None]
             revoked = await repo.revoke_families(conn, live, "logout") if live else []
-        await self._denylist([*revoked, LiveAccessToken(principal.jti, principal.expires_at)])
+        await self.c.revoke_access([*revoked, LiveAccessToken(principal.jti, principal.expires_at)])
         record(SecurityEvent.LOGGED_OUT, user_id=principal.user_id, client_ip=ip, sessions=len(live))
 
     # --- password change ----------------------------------------------------------------------
@@ -229,6 +225,6 @@ class Sessions:
             await repo.set_password_hash(conn, user.id, new_hash)
             revoked = await repo.revoke_all_families(conn, user.id, "password_changed")
             tokens = await self._start_session(conn, user)
-        await self._denylist([*revoked, LiveAccessToken(principal.jti, principal.expires_at)])
+        await self.c.revoke_access([*revoked, LiveAccessToken(principal.jti, principal.expires_at)])
         record(SecurityEvent.PASSWORD_CHANGED, user_id=user.id, client_ip=ip, sessions_ended=len(revoked))
         return tokens
