@@ -79,14 +79,6 @@ def text_to_utc(values: pd.Series, fmt: str = "ISO8601") -> pd.Series:
     return pd.Series(out, index=values.index).astype("datetime64[ns, UTC]")
 
 
-def any_to_utc(values: pd.Series) -> pd.Series:
-    """Numbers (epoch, any unit) or ISO strings -> UTC datetimes."""
-    num = pd.to_numeric(values, errors="coerce")
-    if num.notna().all():
-        return epoch_to_utc(num)
-    return text_to_utc(values)
-
-
 def numeric_columns(df: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, pd.Series]:
     """Coerce ``cols`` to float; return (values, mask of rows with an unparseable number).
 
