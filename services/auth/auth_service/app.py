@@ -50,12 +50,6 @@ async def _start(runtime: Runtime) -> None:
     await ensure_bootstrap_admin(Accounts(components), settings)
 
 
-async def _stop(runtime: Runtime) -> None:
-    components = runtime.extras.pop(COMPONENTS_KEY, None)
-    if components is not None:
-        await components.aclose()
-
-
 async def _watch_keys(runtime: Runtime) -> None:
     components = _components(runtime)
     await components.keyring.watch(components.settings.auth_keys_reload_interval_s)
@@ -92,7 +86,6 @@ SPEC = ServiceSpec(
     grpc_services=_grpc,
     background_tasks=[_watch_keys, _prune_refresh_tokens],
     on_startup=_start,
-    on_shutdown=_stop,
 )
 
 

@@ -44,9 +44,6 @@ class AuthComponents:
             if remaining > 0:
                 await self.denylist.revoke(token.jti, int(remaining) + 1)
 
-    async def aclose(self) -> None:
-        await self.verifier.aclose()
-
 
 def build_keyring(settings: AuthSettings) -> KeyRing:
     retention = (
