@@ -119,6 +119,15 @@ class CascadeConfig:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def label_horizons(self) -> dict[str, int]:
+        """Days each layer's label looks ahead (its purge before a test block)."""
+        return {
+            "l1": self.l1.label_horizon,
+            "l2": self.l2.horizon_days,
+            "l3": self.l3.label_horizon,
+            "l4": self.l4.label_horizon,
+        }
+
     def fingerprint(self) -> str:
         """Hash of everything that can change results (seed included, worker count excluded)."""
         d = self.as_dict()

@@ -28,6 +28,7 @@ from cp_models.layers.l2_sector import L2_FEATURES, ROTATION_FEATURES, SectorRot
 from cp_models.layers.l3_asset import L3_FEATURES, L3_LIGHT_FEATURES, AssetSelectionModel
 from cp_models.layers.l4_timing import CHANNELS, L4_STATIC, TimingModel
 from cp_models.layers.voters import VOTER_INPUTS
+from cp_models.validation import purged_cutoff
 
 REGISTRY_NAMES = {
     "l1": "macro_regime_v3",
@@ -50,13 +51,7 @@ class TrainedCascade:
 def layer_cutoffs(test_start: pd.Timestamp, config: CascadeConfig) -> dict[str, pd.Timestamp]:
     """Last usable training day per layer: label window ends before ``test_start``, minus the embargo."""
     e = config.evaluation.embargo_days
-    horizons = {
-        "l1": config.l1.label_horizon,
-        "l2": config.l2.horizon_days,
-        "l3": config.l3.label_horizon,
-        "l4": config.l4.label_horizon,
-    }
-    return {k: test_start - pd.Timedelta(days=h + e + 1) for k, h in horizons.items()}
+    return {k: purged_cutoff(test_start, h, e) for k, h in config.label_horizons().items()}
 
 
 def train_cascade(

@@ -216,12 +216,7 @@ def evaluate(
             "scheme": "expanding" if cfg.evaluation.train_window_days is None else "rolling",
             "test_block_days": cfg.evaluation.test_days,
             "embargo_days": cfg.evaluation.embargo_days,
-            "label_horizons_days": {
-                "l1": cfg.l1.label_horizon,
-                "l2": cfg.l2.horizon_days,
-                "l3": cfg.l3.label_horizon,
-                "l4": cfg.l4.label_horizon,
-            },
+            "label_horizons_days": cfg.label_horizons(),
             "fills": "next bar open; barrier exits at the barrier (or the open when gapped through)",
             "costs_per_side": base_costs.as_dict(),
             "cost_multiples": list(cfg.evaluation.cost_multiples),

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 
+def purged_cutoff(test_start: pd.Timestamp, label_horizon: int, embargo: int) -> pd.Timestamp:
+    """Last training day whose label window ends strictly before ``test_start``, minus the embargo."""
+    return test_start - pd.Timedelta(days=label_horizon + embargo + 1)
+
+
 @dataclass(frozen=True)
 class Fold:
     number: int
@@ -22,8 +27,7 @@ class Fold:
     test_end: pd.Timestamp  # inclusive
 
     def train_cutoff(self, label_horizon: int, embargo: int) -> pd.Timestamp:
-        """Last training day whose label window ends strictly before the test block, minus the embargo."""
-        return self.test_start - pd.Timedelta(days=label_horizon + embargo + 1)
+        return purged_cutoff(self.test_start, label_horizon, embargo)
 
     def as_dict(self) -> dict[str, str | int]:
         return {
