@@ -69,7 +69,6 @@ class JwtVerifier:
         cache_ttl: float = 3600.0,
         min_refresh_interval: float = 30.0,
         fetch_timeout: float = 5.0,
-        http_client: httpx.AsyncClient | None = None,
         jwks_source: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         chosen = tuple(algorithms)
@@ -85,11 +84,10 @@ class JwtVerifier:
         self.cache_ttl = cache_ttl
         self.min_refresh_interval = min_refresh_interval
         self.fetch_timeout = fetch_timeout
-        self._client = http_client
+        self._client: httpx.AsyncClient | None = None
         # Where the key set comes from: by default an HTTP GET of ``jwks_url``; the auth service
         # passes its own key ring instead of calling itself over the network.
         self._jwks_source = jwks_source or self._get_jwks_over_http
-        self._owns_client = http_client is None
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at: float | None = None  # monotonic time of the last successful fetch
         self._attempted_at: float | None = None  # monotonic time of the last fetch attempt
@@ -108,7 +106,7 @@ class JwtVerifier:
         return cls(settings.jwks_url, **options)
 
     async def aclose(self) -> None:
-        if self._client is not None and self._owns_client:
+        if self._client is not None:
             await self._client.aclose()
             self._client = None
 
@@ -132,11 +130,6 @@ class JwtVerifier:
         principal = _principal_from(claims)
         await self._check_not_revoked(principal.jti)
         return principal
-
-    async def refresh_keys(self) -> None:
-        """Fetch the JWKS now (no rate limit); keeps the old keys if the fetch fails."""
-        async with self._refresh_lock:
-            await self._fetch()
 
     def _decode(self, token: str, key: PyJWK, alg: str) -> Mapping[str, Any]:
         try:
@@ -199,7 +192,7 @@ class JwtVerifier:
     async def _get_jwks_over_http(self) -> object:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.fetch_timeout)
-        response = await self._client.get(self.jwks_url, timeout=self.fetch_timeout)
+        response = await self._client.get(self.jwks_url)
         response.raise_for_status()
         return response.json()
 
