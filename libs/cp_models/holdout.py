@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score
 
 from cp_models.backtest import metrics as m
 from cp_models.cascade import predict_block
 from cp_models.config import CascadeConfig
 from cp_models.datasets import CascadeDatasets
 from cp_models.evaluation.layer_metrics import l1_metrics, l2_metrics, l3_metrics, l4_calibration
-from cp_models.regimes import REGIMES
 from cp_models.training import train_cascade
 
 
@@ -26,13 +24,7 @@ def holdout_metrics(ds: CascadeDatasets, config: CascadeConfig, holdout_days: in
     models = train_cascade(ds, None, start, config)
     preds = predict_block(models, ds, start, last)
     l1, _ = l1_metrics(preds, ds, config.l1.regime_rule.window)
-    truth = ds.l1_y.reindex(preds.l1.index)
-    ok = truth.notna()
-    bal = (
-        float(balanced_accuracy_score(truth[ok].astype(int), preds.l1["regime"][ok].map(REGIMES.index)))
-        if ok.sum() > 0
-        else float("nan")
-    )
+    ok = ds.l1_y.reindex(preds.l1.index).notna()
     l2 = l2_metrics(preds, ds, config.l2.n_leading, config.l2.n_declining, config.l2.horizon_days)
     l3 = l3_metrics(preds, ds, config.l3.horizon_days)
     cal, _ = l4_calibration(preds, ds)
@@ -45,7 +37,7 @@ def holdout_metrics(ds: CascadeDatasets, config: CascadeConfig, holdout_days: in
     return {
         "l1": {
             **window,
-            "balanced_accuracy": bal,
+            "balanced_accuracy": l1["balanced_accuracy"],
             "accuracy": l1["accuracy"],
             "ma200_accuracy": l1["baseline_accuracy"]["ma200"],
         },
