@@ -61,12 +61,10 @@ class KeyRing:
                 raise KeyConfigurationError(f"no signing key in {self.directory}")
             keys = [generate_key(self.directory, self.generate_algorithm, now=self.clock())]
             log.info("generated a first signing key", extra={"kid": keys[0].kid})
-        before = {k.kid for k in self._keys}
         self._keys = keys
-        after = {k.kid for k in keys}
-        if before != after:
-            active = self.schedule().active.kid
-            log.info("signing keys loaded", extra={"kids": sorted(after), "active": active})
+        log.info(
+            "signing keys loaded", extra={"kids": [k.kid for k in keys], "active": self.signing_key().kid}
+        )
 
     def reload(self) -> None:
         try:
