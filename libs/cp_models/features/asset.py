@@ -52,11 +52,8 @@ def compute_asset_features(data: MarketData) -> FeatureFrames:
         f[f"vol_{w}d"] = ind.realized_vol(close, w)
     f["vol_ratio_14_90"] = f["vol_14d"] / f["vol_90d"]
     f["atr_14_pct"] = ind.atr(high, low, close, 14) / close
-    log_qv = np.log(qv.where(qv > 0))
     f["volume_trend_7_30"] = np.log(ind.sma(qv, 7) / ind.sma(qv, 30))
-    mu = log_qv.rolling(30, min_periods=30).mean()
-    sd = log_qv.rolling(30, min_periods=30).std()
-    f["volume_z_30"] = (log_qv - mu) / sd.where(sd > 1e-9)
+    f["volume_z_30"] = ind.log_volume_z(qv, 30)
     f["drawdown_90d"] = ind.drawdown(close, 90)
     f["drawdown_365d"] = ind.drawdown(close, 365)
     f["ma_dist_50"] = close / ind.sma(close, 50) - 1.0

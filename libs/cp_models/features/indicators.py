@@ -101,6 +101,21 @@ def rolling_beta_corr(
     return corr.clip(-1.0, 1.0), beta
 
 
+def log_volume_z(volume: pd.DataFrame, window: int = 30) -> pd.DataFrame:
+    """z-score of today's log volume against the last ``window`` rows (today included)."""
+    lv = np.log(volume.where(volume > 0))
+    sd = lv.rolling(window, min_periods=window).std()
+    return (lv - lv.rolling(window, min_periods=window).mean()) / sd.where(sd > 1e-9)
+
+
+def share_above_sma(close: pd.DataFrame, window: int) -> pd.Series:
+    """Per row: share of the columns with a ``window``-day average whose close is above it."""
+    avg = sma(close, window)
+    valid = avg.notna() & close.notna()
+    n = valid.sum(axis=1)
+    return ((close > avg) & valid).sum(axis=1) / n.where(n > 0)
+
+
 def expanding_percentile(x: pd.Series, min_periods: int = 180) -> pd.Series:
     """Percentile of today's value among all values seen so far (inclusive)."""
     return x.expanding(min_periods=min_periods).rank(pct=True)

@@ -63,11 +63,7 @@ def compute_market_features(data: MarketData, rule: RegimeRule | None = None) ->
 
     close = tradable_close(data)
     for w in (50, 200):
-        avg = ind.sma(close, w)
-        valid = avg.notna() & close.notna()
-        above = (close > avg) & valid
-        n = valid.sum(axis=1)
-        out[f"breadth_{w}"] = (above.sum(axis=1) / n.where(n > 0)).astype("float64")
+        out[f"breadth_{w}"] = ind.share_above_sma(close, w).astype("float64")
 
     btc = data.close[benchmark_symbol(data)]
     lb = np.log(btc)

@@ -89,11 +89,7 @@ def compute_sector_features(data: MarketData, weighting: str = "volume") -> Feat
     volume_trend = {}
     for sec in secs:
         cols = members[sec]
-        c = data.close[cols]
-        avg = ind.sma(c, 50)
-        valid = avg.notna() & c.notna()
-        n = valid.sum(axis=1)
-        breadth[sec] = ((c > avg) & valid).sum(axis=1) / n.where(n > 0)
+        breadth[sec] = ind.share_above_sma(data.close[cols], 50)
         qv = data.quote_volume[cols].sum(axis=1, min_count=1)
         volume_trend[sec] = np.log(
             qv.rolling(7, min_periods=7).mean() / qv.rolling(30, min_periods=30).mean()

@@ -35,9 +35,6 @@ def compute_sequence_channels(data: MarketData) -> FeatureFrames:
     sd = sd.where(sd > 1e-9)
     atr_prev = ind.atr(h, lo, c, 14).shift(1)
     atr_prev = atr_prev.where(atr_prev > 0)
-    log_qv = np.log(qv.where(qv > 0))
-    mu = log_qv.rolling(30, min_periods=30).mean()
-    vs = log_qv.rolling(30, min_periods=30).std()
     lower, _mid, upper = ind.bollinger(c, 20, 2.0)
     width = (upper - lower).where(upper > lower)
     f: FeatureFrames = {
@@ -45,7 +42,7 @@ def compute_sequence_channels(data: MarketData) -> FeatureFrames:
         "seq_range": (h - lo) / atr_prev,
         "seq_body": (c - o) / atr_prev,
         "seq_upper_wick": (h - np.maximum(o, c)) / atr_prev,
-        "seq_volume_z": (log_qv - mu) / vs.where(vs > 1e-9),
+        "seq_volume_z": ind.log_volume_z(qv, 30),
         "seq_rsi": (ind.rsi(c, 14) - 50.0) / 50.0,
         "seq_pctb": (c - lower) / width - 0.5,
         "seq_ma_dist_20": (c / ind.sma(c, 20) - 1.0) / sd,
