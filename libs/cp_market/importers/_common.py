@@ -49,6 +49,18 @@ def read_head(path: Path, n: int = 3) -> list[str]:
     return lines
 
 
+def csv_columns(line: str) -> list[str]:
+    """The column names of a CSV header line, stripped and lower-cased."""
+    return [c.strip().lower() for c in line.split(",")]
+
+
+def read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
+    """``pd.read_csv`` with the column names stripped and lower-cased."""
+    df = pd.read_csv(path, **kwargs)  # type: ignore[call-overload]
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df
+
+
 def pair_and_interval_from_name(path: Path) -> tuple[str | None, str | None]:
     """("BTCUSDT", "1d") from names like ``BTCUSDT_1d.csv``, ``Binance_BTCUSDT_1h.csv``,
     ``BTC-USD_1d.csv`` or ``BTCUSDT-1h-2024-01.csv``."""

@@ -27,6 +27,7 @@ import pandas as pd
 from cp_market.candles import CandleFlag
 from cp_market.importers._common import (
     candle_importer,
+    csv_columns,
     epoch_to_utc,
     flag_rows,
     infer_interval,
@@ -34,6 +35,7 @@ from cp_market.importers._common import (
     numeric_columns,
     pair_and_interval_from_name,
     pre_reject,
+    read_csv,
     read_head,
     symbols_from_pairs,
     text_to_utc,
@@ -81,7 +83,7 @@ def layout(head: list[str]) -> str | None:
     """The layout name for a file whose first lines are ``head``, or None."""
     if not head:
         return None
-    cols = [c.strip().lower() for c in head[0].split(",")]
+    cols = csv_columns(head[0])
     if cols == HEADER_TIMESTAMP:
         return "timestamp"
     if cols == HEADER_TIME_MS:
@@ -116,8 +118,7 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     if kind == "raw":
         df = pd.read_csv(path, header=None, names=RAW_KLINE_COLUMNS)
     else:
-        df = pd.read_csv(path)
-        df.columns = [c.strip().lower() for c in df.columns]
+        df = read_csv(path)
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df), 0 if kind == "raw" else 1)
     raw["_file"] = path.name

@@ -17,9 +17,11 @@ import pandas as pd
 from cp_market.candles import CandleFlag
 from cp_market.importers._common import (
     candle_importer,
+    csv_columns,
     line_numbers,
     numeric_columns,
     pre_reject,
+    read_csv,
     read_head,
     text_to_utc,
 )
@@ -31,7 +33,7 @@ HEADER = ["sno", "name", "symbol", "date", "high", "low", "open", "close", "volu
 
 
 def sniff(path: Path, head: list[str]) -> bool:
-    return bool(head) and [c.strip().lower() for c in head[0].split(",")] == HEADER
+    return bool(head) and csv_columns(head[0]) == HEADER
 
 
 def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.DataFrame, str]:
@@ -39,8 +41,7 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     path = Path(path)
     if not sniff(path, read_head(path, 1)):
         raise ValueError(f"{path.name}: not a CMC/Kaggle daily file")
-    df = pd.read_csv(path)
-    df.columns = [c.strip().lower() for c in df.columns]
+    df = read_csv(path)
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))
     raw["_file"] = path.name

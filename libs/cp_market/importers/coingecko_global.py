@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from cp_market.importers._common import line_numbers, numeric_columns, pre_reject, read_head, text_to_utc
+from cp_market.importers._common import (
+    csv_columns,
+    line_numbers,
+    numeric_columns,
+    pre_reject,
+    read_csv,
+    read_head,
+    text_to_utc,
+)
 from cp_market.importers._series import validate_daily_series
 from cp_market.report import ImportReport, RejectReason
 
@@ -34,11 +42,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
 
 
 def sniff(path: Path, head: list[str]) -> bool:
-    return (
-        bool(head)
-        and [c.strip().lower() for c in head[0].split(",")] == ["date", "value"]
-        and path.stem.lower() in METRICS
-    )
+    return bool(head) and csv_columns(head[0]) == ["date", "value"] and path.stem.lower() in METRICS
 
 
 def metric_of(path: Path) -> str:
@@ -51,8 +55,7 @@ def import_file(path: Path | str) -> tuple[pd.DataFrame, ImportReport]:
     if not sniff(path, read_head(path, 1)):
         raise ValueError(f"{path.name}: not a CoinGecko global series file")
     metric = metric_of(path)
-    df = pd.read_csv(path)
-    df.columns = [c.strip().lower() for c in df.columns]
+    df = read_csv(path)
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))
     raw["date"] = text_to_utc(df["date"])

@@ -27,6 +27,7 @@ import pandas as pd
 from cp_market.candles import CandleFlag
 from cp_market.importers._common import (
     candle_importer,
+    csv_columns,
     epoch_to_utc,
     flag_rows,
     infer_interval,
@@ -34,6 +35,7 @@ from cp_market.importers._common import (
     numeric_columns,
     pair_and_interval_from_name,
     pre_reject,
+    read_csv,
     read_head,
     symbols_from_pairs,
     text_to_utc,
@@ -46,7 +48,7 @@ SOURCE = "cryptodatadownload"
 
 def _header_index(head: list[str]) -> int | None:
     for i, line in enumerate(head[:2]):
-        cols = [c.strip().lower() for c in line.split(",")]
+        cols = csv_columns(line)
         if cols[:3] == ["unix", "date", "symbol"] and {"open", "high", "low", "close"} <= set(cols):
             return i
     return None
@@ -68,9 +70,7 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     header_at = _header_index(read_head(path, 2))
     if header_at is None:
         raise ValueError(f"{path.name}: not a CryptoDataDownload file")
-    df = pd.read_csv(path, skiprows=header_at)
-    cols = [c.strip() for c in df.columns]
-    df.columns = [c.lower() for c in cols]
+    df = read_csv(path, skiprows=header_at)
     vol_cols = [c for c in df.columns if c.startswith("volume")]
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df), header_at + 1)

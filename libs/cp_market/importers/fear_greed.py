@@ -15,10 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from cp_market.importers._common import (
+    csv_columns,
     epoch_to_utc,
     line_numbers,
     numeric_columns,
     pre_reject,
+    read_csv,
     read_head,
     text_to_utc,
 )
@@ -48,7 +50,7 @@ def label_for(value: float) -> str:
 def _layout(head: list[str]) -> str | None:
     if not head:
         return None
-    cols = [c.strip().lower() for c in head[0].split(",")]
+    cols = csv_columns(head[0])
     if cols == ["timestamp", "value", "classification", "date"]:
         return "labelled"
     if cols == ["date", "value"]:
@@ -67,8 +69,7 @@ def import_file(path: Path | str) -> tuple[pd.DataFrame, ImportReport]:
     kind = _layout(read_head(path, 1))
     if kind is None:
         raise ValueError(f"{path.name}: not a Fear & Greed file")
-    df = pd.read_csv(path)
-    df.columns = [c.strip().lower() for c in df.columns]
+    df = read_csv(path)
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))
     if kind == "labelled":

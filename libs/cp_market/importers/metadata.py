@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cp_market.importers._common import csv_columns
 from cp_market.report import ImportReport, RejectReason
 
 FORMAT_ASSETS = "dataset_coins"
@@ -100,7 +101,7 @@ def sector_from_categories(categories: str | list[str] | None) -> str | None:
 
 
 def _header(head: list[str]) -> list[str]:
-    return [c.strip().lower() for c in head[0].split(",")] if head else []
+    return csv_columns(head[0]) if head else []
 
 
 def sniff_assets(path: Path, head: list[str]) -> bool:

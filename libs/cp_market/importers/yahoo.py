@@ -16,10 +16,12 @@ import pandas as pd
 from cp_market.candles import CandleFlag
 from cp_market.importers._common import (
     candle_importer,
+    csv_columns,
     line_numbers,
     numeric_columns,
     pair_and_interval_from_name,
     pre_reject,
+    read_csv,
     read_head,
     text_to_utc,
 )
@@ -34,7 +36,7 @@ REQUIRED = {"date", "open", "high", "low", "close", "volume"}
 def sniff(path: Path, head: list[str]) -> bool:
     if not head:
         return False
-    cols = [c.strip().lower() for c in head[0].split(",")]
+    cols = csv_columns(head[0])
     return cols[0] == "date" and REQUIRED <= set(cols) and len(cols) <= 7
 
 
@@ -43,8 +45,7 @@ def parse_file(path: Path | str, *, interval: str | None = None) -> tuple[pd.Dat
     path = Path(path)
     if not sniff(path, read_head(path, 1)):
         raise ValueError(f"{path.name}: not a Yahoo daily file")
-    df = pd.read_csv(path)
-    df.columns = [c.strip().lower() for c in df.columns]
+    df = read_csv(path)
     raw = pd.DataFrame(index=df.index)
     raw["_line"] = line_numbers(len(df))
     raw["_file"] = path.name
