@@ -115,7 +115,11 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff_seconds: float = 0.2,
         batch_size: int = 100,
+        dedup_retention_days: int = 14,
+        prune_interval: float = 3600.0,
     ) -> None:
+        """``dedup_retention_days`` bounds how long an event id is remembered: it must exceed
+        the longest time a record can be redelivered (topic retention, replays)."""
         self._by_topic = {s.topic: s for s in subscriptions}
         self._group_id = group_id
         self._pool = pool
@@ -123,6 +127,9 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff_seconds
         self._batch_size = batch_size
+        self._dedup_retention_days = dedup_retention_days
+        self._prune_interval = prune_interval
+        self._last_prune = float("-inf")
         self._consumer = AIOKafkaConsumer(
             *self._by_topic,
             bootstrap_servers=bootstrap_servers,
@@ -146,8 +153,28 @@ class EventConsumer:
                 await self._task
         await self._consumer.stop()
 
+    async def prune_processed(self, older_than_days: int) -> int:
+        """Forget this group's event ids claimed more than ``older_than_days`` ago."""
+        result = await self._pool.execute(
+            "DELETE FROM processed_events WHERE consumer_group = $1 "
+            "AND processed_at < now() - make_interval(days => $2)",
+            self._group_id, older_than_days,
+        )
+        return int(result.split()[-1])
+
+    async def _prune_when_due(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune < self._prune_interval:
+            return
+        self._last_prune = now
+        try:
+            await self.prune_processed(self._dedup_retention_days)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("processed-event prune failed", extra={"error": str(exc)})
+
     async def run(self) -> None:
         while not self._stopping.is_set():
+            await self._prune_when_due()
             batches = await self._consumer.getmany(timeout_ms=500, max_records=self._batch_size)
             for tp, records in batches.items():
                 for record in records:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 
 import asyncpg
@@ -69,12 +70,17 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 200,
         poll_interval: float = 1.0,
+        retention_days: int = 7,
+        prune_interval: float = 3600.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._retention_days = retention_days
+        self._prune_interval = prune_interval
+        self._last_prune = float("-inf")
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -131,8 +137,22 @@ class OutboxRelay:
         )
         return int(result.split()[-1])
 
+    async def _prune_when_due(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune < self._prune_interval:
+            return
+        self._last_prune = now
+        try:
+            deleted = await self.prune(self._retention_days)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("outbox prune failed", extra={"error": str(exc)})
+            return
+        if deleted:
+            log.info("outbox pruned", extra={"schema": self._schema, "deleted": deleted})
+
     async def run(self) -> None:
-        """Relay until stopped: woken by NOTIFY on commit, polling as a fallback."""
+        """Relay until stopped: woken by NOTIFY on commit, polling as a fallback. Sent rows
+        older than ``retention_days`` are deleted once per ``prune_interval``."""
         listener = await self._pool.acquire()
         channel = notify_channel(self._schema)
 
@@ -142,6 +162,7 @@ class OutboxRelay:
         await listener.add_listener(channel, on_notify)
         try:
             while not self._stopping.is_set():
+                await self._prune_when_due()
                 try:
                     relayed = await self.relay_once()
                 except (OSError, asyncpg.PostgresError) as exc:
