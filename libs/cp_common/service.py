@@ -168,6 +168,10 @@ async def _open_runtime(spec: ServiceSpec, settings: ServiceSettings,
                 stack.push_async_callback(consumer.stop)
         tasks = [asyncio.create_task(job(runtime), name=f"{spec.name}-bg-{i}")
                  for i, job in enumerate(spec.background_tasks)]
+        for task in tasks:
+            task.add_done_callback(_log_task_failure)
+        if tasks:
+            checks["background_tasks"] = _tasks_alive_check(tasks)
         try:
             yield runtime
         finally:
@@ -176,6 +180,23 @@ async def _open_runtime(spec: ServiceSpec, settings: ServiceSettings,
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+def _log_task_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task died", exc_info=task.exception(), extra={"task": task.get_name()})
+
+
+def _tasks_alive_check(tasks: list[asyncio.Task[Any]]) -> ReadinessCheck:
+    """Readiness fails once a background task (a feed, a scheduler) has died with an error;
+    a task that returns normally was a one-shot job."""
+
+    async def check() -> None:
+        dead = [t.get_name() for t in tasks if t.done() and not t.cancelled() and t.exception()]
+        if dead:
+            raise RuntimeError(f"background task failed: {', '.join(dead)}")
+
+    return check
 
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -46,3 +47,33 @@ async def test_runtime_starts_every_dependency_and_reports_ready(
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     # after shutdown the pool is closed
     assert runtime.pool._closed
+
+
+async def test_a_dead_background_task_makes_the_service_not_ready():
+    async def crashes(runtime) -> None:
+        raise RuntimeError("feed lost")
+
+    async def one_shot(runtime) -> None:
+        return None
+
+    spec = ServiceSpec(name="bg", title="Bg", background_tasks=[one_shot, crashes])
+    app = build_app(spec, ServiceSettings(service_name="bg", environment="test"))
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    check = ready.json()["data"]["checks"]["background_tasks"]
+    assert check["ok"] is False and check["error"] == "RuntimeError"
+
+
+async def test_finished_one_shot_tasks_keep_the_service_ready():
+    async def one_shot(runtime) -> None:
+        return None
+
+    app = build_app(ServiceSpec(name="bg2", title="Bg", background_tasks=[one_shot]),
+                    ServiceSettings(service_name="bg2", environment="test"))
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            assert (await client.get("/readyz")).status_code == 200
