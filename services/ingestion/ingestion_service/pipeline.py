@@ -103,13 +103,11 @@ class IngestionPipeline:
         event_window: timedelta = timedelta(hours=24),
         chunk_rows: int = 50_000,
         writers: int = 2,
-        schema: str = SCHEMA,
     ) -> None:
         self.pool = pool
         self.event_window = event_window
         self.chunk_rows = chunk_rows
         self.writers = writers
-        self.schema = schema
         self._known_symbols: set[str] = set()
         self._taxonomy_synced = False
 
@@ -180,7 +178,7 @@ class IngestionPipeline:
             for key in sorted(outcome.new_live_keys, key=_event_order):
                 candle = rows.candle(index[key])
                 await outbox.enqueue(conn, topics.MARKET_CANDLES.name, events.candle_closed(candle),
-                                     schema=self.schema)
+                                     schema=SCHEMA)
             result.events[topics.MARKET_CANDLES.name] += len(outcome.new_live_keys)
         result.add_candles(outcome.counts)
 
@@ -197,7 +195,7 @@ class IngestionPipeline:
             quotes = await asset_store.universe(conn, limit=SNAPSHOT_EVENT_ASSETS, as_of=row["taken_at"])
             message = events.snapshot_message(row, market_cap_day_before=day_before, quotes=quotes)
             await outbox.enqueue(conn, topics.MARKET_SNAPSHOTS.name, events.snapshot_taken(message),
-                                 schema=self.schema)
+                                 schema=SCHEMA)
         result.events[topics.MARKET_SNAPSHOTS.name] += len(outcome.new_live)
         result.snapshots.update(
             {"inserted": outcome.inserted, "updated": outcome.updated, "unchanged": outcome.unchanged}

@@ -58,7 +58,6 @@ class FeedRunner:
         self.failed = asyncio.Event()
         self.last_error: BaseException | None = None
         self.last_backfill: IngestResult | None = None
-        self.batches = 0
 
     async def run(self) -> None:
         try:
@@ -129,9 +128,7 @@ class FeedRunner:
         attempt = 0
         while True:
             try:
-                result = await self.pipeline.ingest(batch)
-                self.batches += 1
-                return result
+                return await self.pipeline.ingest(batch)
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
                 attempt += 1
                 delay = min(self.max_retry_delay, self.retry_delay * 2 ** (attempt - 1))

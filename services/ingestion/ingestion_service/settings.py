@@ -13,7 +13,6 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from cp_common.settings import ServiceSettings
-from cp_market.candles import INTERVALS
 
 SourceName = Literal["synthetic", "files", "replay", "live"]
 
@@ -100,7 +99,7 @@ class IngestionSettings(ServiceSettings):
     @field_validator("ingestion_replay_intervals")
     @classmethod
     def _known_intervals(cls, value: list[str]) -> list[str]:
-        unknown = [iv for iv in value if iv not in STORED_INTERVALS or iv not in INTERVALS]
+        unknown = [iv for iv in value if iv not in STORED_INTERVALS]
         if unknown or not value:
             raise ValueError(f"must be a comma-separated subset of {','.join(STORED_INTERVALS)}")
         return value

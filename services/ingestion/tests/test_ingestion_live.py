@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
 from ingestion_testing import eventually
 
 from cp_common.cache import create_redis
@@ -163,6 +162,3 @@ async def _set(runner: FeedRunner) -> bool:
 def test_a_singleton_feed_needs_redis(http_server: HttpServerThread) -> None:
     with pytest.raises(ValueError, match="needs Redis"):
         FeedRunner(IngestionPipeline(None), live_feed(http_server), redis=None)  # type: ignore[arg-type]
-
-
-_ = aioredis  # the clients above are redis.asyncio clients

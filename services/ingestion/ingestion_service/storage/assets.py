@@ -11,10 +11,6 @@ import pandas as pd
 from ingestion_service import taxonomy
 from ingestion_service.storage.bulk import NEVER
 
-ASSET_FIELDS: tuple[str, ...] = (
-    "symbol", "name", "sector", "market_cap_rank", "coingecko_id", "sector_tags", "source",
-)
-
 
 async def sync_sectors(conn: asyncpg.Connection) -> None:
     """Write the taxonomy (idempotent; unchanged rows are not rewritten)."""
@@ -99,11 +95,6 @@ async def asset(conn: asyncpg.Connection | asyncpg.Pool, symbol: str) -> asyncpg
         "FROM assets WHERE symbol = $1",
         symbol,
     )
-
-
-async def existing_symbols(conn: asyncpg.Connection | asyncpg.Pool, symbols: Sequence[str]) -> set[str]:
-    rows = await conn.fetch("SELECT symbol FROM assets WHERE symbol = ANY($1::text[])", list(symbols))
-    return {row["symbol"] for row in rows}
 
 
 async def universe(

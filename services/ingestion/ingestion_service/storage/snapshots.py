@@ -100,12 +100,9 @@ async def upsert_snapshots(
 _SELECT = ", ".join(SNAPSHOT_FIELDS)
 
 
-async def latest_snapshot(
-    conn: asyncpg.Connection | asyncpg.Pool, *, at_or_before: datetime | None = None
-) -> asyncpg.Record | None:
+async def latest_snapshot(conn: asyncpg.Connection | asyncpg.Pool) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {_SELECT} FROM market_snapshots WHERE taken_at <= $1 ORDER BY taken_at DESC LIMIT 1",  # noqa: S608
-        at_or_before or NEVER,
+        f"SELECT {_SELECT} FROM market_snapshots ORDER BY taken_at DESC LIMIT 1"  # noqa: S608
     )
 
 
