@@ -87,9 +87,11 @@ def main(argv: Sequence[str]) -> int:
     return asyncio.run(_status(settings, as_json=args.json, max_gaps=args.gaps))
 
 
-def _feed(args: argparse.Namespace, pool: Any) -> Feed:
+def _feed(settings: IngestionSettings, args: argparse.Namespace, pool: Any) -> Feed:
     if args.source == "synthetic":
-        return SyntheticFeed(pool, history_days=args.days, intraday_days=args.intraday_days)
+        # the service's seed: a different one would start a new market over the stored one
+        return SyntheticFeed(pool, seed=settings.ingestion_synthetic_seed, history_days=args.days,
+                             intraday_days=args.intraday_days)
     intervals = args.interval or STORED_INTERVALS
     return FilesFeed(args.data_dir, intervals=intervals, start=args.start, end=args.end)
 
@@ -102,7 +104,7 @@ async def _backfill(settings: IngestionSettings, args: argparse.Namespace) -> in
     try:
         started = datetime.now(UTC)
         pipeline = create_pipeline(settings, pool)
-        feed = _feed(args, pool)
+        feed = _feed(settings, args, pool)
         total = IngestResult()
         async for batch in feed.backfill():
             total.merge(await pipeline.ingest(batch))
