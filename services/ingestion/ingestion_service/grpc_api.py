@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 
 import asyncpg
 import grpc.aio
@@ -85,13 +85,7 @@ class MarketDataGrpcService(pb_grpc.MarketDataServiceServicer):
         limit = _bounded(request.limit, default=DEFAULT_SNAPSHOTS, maximum=MAX_SNAPSHOTS, name="limit")
         start = request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
         end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
-        if start is None and end is None:
-            end = datetime.now(UTC)
-            latest = await snapshot_store.latest_snapshot(self.pool)
-            if latest is not None:
-                end = latest["taken_at"]
-            start = end - timedelta(days=30)
-        first, last = params.time_range(start, end)
+        first, last = await params.snapshot_range(self.pool, start, end)
         rows = await snapshot_store.snapshots_between(self.pool, first, last, limit)
         return pb.ListSnapshotsResponse(snapshots=[events.snapshot_message(r) for r in rows])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncpg
 from fastapi import APIRouter, Depends
 
@@ -118,13 +116,7 @@ async def list_snapshots(
 ) -> object:
     """Market snapshots with ``start <= taken_at <= end`` (at most 365 days; default: the 30
     days up to the latest snapshot), oldest first."""
-    first, last = params.moment(start, "start"), params.moment(end, "end")
-    if first is None and last is None:
-        latest = await snapshot_store.latest_snapshot(db)
-        if latest is not None:
-            last = latest["taken_at"]
-            first = last - timedelta(days=30)
-    first, last = params.time_range(first, last)
+    first, last = await params.snapshot_range(db, params.moment(start, "start"), params.moment(end, "end"))
     rows = await snapshot_store.snapshots_between(db, first, last, params.limit(limit, default=366))
     return ok(SnapshotsOut(count=len(rows), snapshots=[views.snapshot(r) for r in rows]))
 

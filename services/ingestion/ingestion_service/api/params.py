@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pandas as pd
 
 from cp_common.errors import BadRequest
 from ingestion_service import taxonomy
 from ingestion_service.settings import STORED_INTERVALS
+from ingestion_service.storage import snapshots as snapshot_store
 
 #: The longest range one request may ask for (the seeds' history limit).
 MAX_RANGE = timedelta(days=365)
+#: Snapshot history without a range: this long up to the latest snapshot.
+SNAPSHOT_WINDOW = timedelta(days=30)
 MAX_LIMIT = 1000
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,20}$")
 
@@ -80,3 +84,15 @@ def time_range(start: datetime | None, end: datetime | None) -> tuple[datetime, 
     if end is not None:
         return end - MAX_RANGE, end
     return datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+
+
+async def snapshot_range(
+    db: asyncpg.Pool, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    """:func:`time_range`; without either side, the :data:`SNAPSHOT_WINDOW` up to the latest snapshot."""
+    if start is None and end is None:
+        latest = await snapshot_store.latest_snapshot(db)
+        if latest is not None:
+            end = latest["taken_at"]
+            start = end - SNAPSHOT_WINDOW
+    return time_range(start, end)
