@@ -59,17 +59,22 @@ def change_pct(now: object, before: object) -> float:
     return (float(now) / float(before) - 1.0) * 100.0  # type: ignore[arg-type]
 
 
+def volume_usd(row: Mapping[str, Any]) -> float | None:
+    """A universe row's quote volume, or base volume x close where the source had none."""
+    volume, close = row["quote_volume"], row["close"]
+    if volume is None and close is not None and row["volume"] is not None:
+        return row["volume"] * close
+    return volume
+
+
 def asset_quote(row: Mapping[str, Any]) -> common.AssetQuote:
     """A universe row (see ``storage.assets.universe``) as an ``AssetQuote``."""
     close = row["close"]
-    volume_usd = row["quote_volume"]
-    if volume_usd is None and close is not None and row["volume"] is not None:
-        volume_usd = row["volume"] * close
     return common.AssetQuote(
         symbol=row["symbol"],
         price_usd=_number(close),
         change_24h_pct=change_pct(close, row["previous_close"]),
-        volume_24h_usd=_number(volume_usd),
+        volume_24h_usd=_number(volume_usd(row)),
         market_cap_usd=_number(row["market_cap"]),
         sector=row["sector"] or "",
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ingestion_service.api.schemas import AssetOut, CandleOut, QuoteOut, SnapshotOut
-from ingestion_service.events import change_pct
+from ingestion_service.events import change_pct, volume_usd
 from ingestion_service.storage.candles import candle_close
 
 
@@ -36,9 +36,6 @@ def candle(row: Mapping[str, Any]) -> CandleOut:
 
 def asset(row: Mapping[str, Any]) -> AssetOut:
     """A universe row (asset + latest daily quote)."""
-    volume = row["quote_volume"]
-    if volume is None and row["close"] is not None:
-        volume = row["volume"] * row["close"]
     return AssetOut(
         symbol=row["symbol"],
         name=row["name"],
@@ -48,7 +45,7 @@ def asset(row: Mapping[str, Any]) -> AssetOut:
             as_of=row["quote_time"],
             price=row["close"],
             change_24h_pct=finite(change_pct(row["close"], row["previous_close"])),
-            volume_24h=volume,
+            volume_24h=volume_usd(row),
             market_cap=row["market_cap"],
             quote=row["quote"],
         ),
