@@ -9,15 +9,13 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cp_common.proto_enums import to_proto
 from cp_market.candles import Candle
 from cryptopredict.common.v1 import market_pb2 as common
 from cryptopredict.events.v1 import market_pb2 as events
+from ingestion_service.settings import STORED_INTERVALS
 
-INTERVAL_TO_PROTO: dict[str, int] = {
-    "1h": common.INTERVAL_1H,
-    "4h": common.INTERVAL_4H,
-    "1d": common.INTERVAL_1D,
-}
+INTERVAL_TO_PROTO: dict[str, int] = {iv: to_proto(common.Interval, iv) for iv in STORED_INTERVALS}
 PROTO_TO_INTERVAL: dict[int, str] = {v: k for k, v in INTERVAL_TO_PROTO.items()}
 NAN = math.nan
 
