@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
@@ -129,7 +129,7 @@ async def gaps(conn: asyncpg.Connection | asyncpg.Pool) -> list[StoredGap]:
 
 
 def candle_close(row: asyncpg.Record) -> datetime:
-    return row["open_time"] + timedelta(seconds=INTERVALS[row["interval"]].total_seconds())
+    return row["open_time"] + INTERVALS[row["interval"]]
 
 
 async def symbol_coverage(conn: asyncpg.Connection | asyncpg.Pool, symbol: str) -> list[dict[str, object]]:
