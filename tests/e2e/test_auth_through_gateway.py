@@ -28,6 +28,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, Depends, FastAPI
+from redis.asyncio import Redis
 
 from cp_common.cache import create_redis
 from cp_common.http import create_app, ok
@@ -140,7 +141,7 @@ def _bearer(token: str) -> dict[str, str]:
 # --- another service, verifying tokens itself --------------------------------------------------
 
 
-def _other_service(auth_fleet: AuthFleet) -> tuple[FastAPI, JwtVerifier]:
+def _other_service(auth_fleet: AuthFleet, redis: Redis) -> tuple[FastAPI, JwtVerifier]:
     settings = ServiceSettings(service_name="other", environment="test")
     router = APIRouter(prefix="/api/v1/other")
 
@@ -157,7 +158,7 @@ def _other_service(auth_fleet: AuthFleet) -> tuple[FastAPI, JwtVerifier]:
         f"{auth_fleet.gateway}/.well-known/jwks.json",  # through the gateway
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
-        is_revoked=TokenDenylist(create_redis(auth_fleet.redis_url)).is_revoked,
+        is_revoked=TokenDenylist(redis).is_revoked,
     )
     app.state.jwt_verifier = verifier
     return app, verifier
@@ -165,10 +166,12 @@ def _other_service(auth_fleet: AuthFleet) -> tuple[FastAPI, JwtVerifier]:
 
 @pytest.fixture(scope="module")
 async def other_service(auth_fleet: AuthFleet) -> AsyncIterator[httpx.AsyncClient]:
-    app, verifier = _other_service(auth_fleet)
+    redis = create_redis(auth_fleet.redis_url)
+    app, verifier = _other_service(auth_fleet, redis)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://other") as client:
         yield client
     await verifier.aclose()
+    await redis.aclose()
 
 
 # --- tests -------------------------------------------------------------------------------------
