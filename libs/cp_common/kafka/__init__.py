@@ -9,10 +9,10 @@ from cp_common.kafka.consumer import (
     Subscription,
     dlq_topic,
 )
-from cp_common.kafka.outbox import OutboxRelay, enqueue
+from cp_common.kafka.outbox import OutboxRelay, enqueue, enqueue_many
 from cp_common.kafka.producer import EventProducer
 
 __all__ = [
     "Event", "EventConsumer", "EventProducer", "OutboxRelay", "PermanentError", "PoisonMessage",
-    "Subscription", "dlq_topic", "enqueue", "ensure_topics",
+    "Subscription", "dlq_topic", "enqueue", "enqueue_many", "ensure_topics",
 ]

@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 from google.protobuf.message import Message
@@ -47,18 +48,40 @@ async def enqueue(
     The topic must be in :mod:`cp_common.topics`; the message type is checked against it and
     the record key (the entity) is taken from the registry's key field.
     """
+    (event_id,) = await enqueue_many(conn, topic, [message], schema=schema,
+                                     event_ids=[event_id] if event_id else None)
+    return event_id
+
+
+async def enqueue_many(
+    conn: asyncpg.Connection,
+    topic: str,
+    messages: Sequence[Message],
+    *,
+    schema: str,
+    event_ids: Sequence[str] | None = None,
+) -> list[str]:
+    """:func:`enqueue` for many events of one topic in one round trip (and one NOTIFY);
+    they are relayed in the order given."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.enqueue must run inside the transaction of the state change")
-    raw_key = topics.record_key(topic, message)
-    event_id = event_id or str(uuid.uuid4())
-    headers = h.new_event_headers(message.DESCRIPTOR.full_name, event_id)
-    await conn.execute(
+    if not messages:
+        return []
+    ids = list(event_ids) if event_ids is not None else [str(uuid.uuid4()) for _ in messages]
+    if len(ids) != len(messages):
+        raise ValueError("one event id per message")
+    rows = [
+        (uuid.UUID(event_id), topic, topics.record_key(topic, message), message.SerializeToString(),
+         json.dumps(h.new_event_headers(message.DESCRIPTOR.full_name, event_id)))
+        for event_id, message in zip(ids, messages, strict=True)
+    ]
+    await conn.executemany(
         "INSERT INTO outbox (event_id, topic, record_key, payload, headers) VALUES ($1, $2, $3, $4, $5)",
-        uuid.UUID(event_id), topic, raw_key, message.SerializeToString(), json.dumps(headers),
+        rows,
     )
     # Delivered only when the transaction commits, so the relay never sees uncommitted rows.
     await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
-    return event_id
+    return ids
 
 
 class OutboxRelay:

@@ -15,7 +15,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from cp_common.db.migrations import upgrade
 from cp_common.db.pool import close_pool, create_pool
-from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscription, enqueue, ensure_topics
+from cp_common.kafka import (
+    EventConsumer,
+    EventProducer,
+    OutboxRelay,
+    Subscription,
+    enqueue,
+    enqueue_many,
+    ensure_topics,
+)
 from cp_common.kafka import headers as h
 from cp_common.metrics import KAFKA_CONSUMED
 from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, candle_event, eventually, record_in_ledger
@@ -225,3 +233,15 @@ async def _at_least(value: float, minimum: float) -> bool:
 
 async def _sent_all(pool) -> bool:
     return await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_enqueue_many_writes_in_order_and_relays_everything(service_db, producer):
+    schema, pool = service_db
+    symbol = f"M{uuid.uuid4().hex[:6].upper()}"
+    async with pool.acquire() as conn, conn.transaction():
+        ids = await enqueue_many(conn, TOPIC, [candle_event(symbol, c) for c in (1.0, 2.0, 3.0)], schema=schema)
+    assert len(set(ids)) == 3
+    rows = await pool.fetch("SELECT event_id, record_key FROM outbox ORDER BY id")
+    assert [str(r["event_id"]) for r in rows] == ids
+    assert {bytes(r["record_key"]) for r in rows} == {symbol.encode()}
+    assert await OutboxRelay(pool, producer, schema=schema).relay_once() == 3

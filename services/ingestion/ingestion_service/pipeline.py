@@ -175,10 +175,11 @@ class IngestionPipeline:
         outcome = await upsert_candles(conn, rows, publish_after=publish_after)
         if outcome.new_live_keys:
             index = {rows.key(i): i for i in range(len(rows))}
-            for key in sorted(outcome.new_live_keys, key=_event_order):
-                candle = rows.candle(index[key])
-                await outbox.enqueue(conn, topics.MARKET_CANDLES.name, events.candle_closed(candle),
-                                     schema=SCHEMA)
+            ordered = sorted(outcome.new_live_keys, key=_event_order)
+            await outbox.enqueue_many(
+                conn, topics.MARKET_CANDLES.name,
+                [events.candle_closed(rows.candle(index[key])) for key in ordered], schema=SCHEMA,
+            )
             result.events[topics.MARKET_CANDLES.name] += len(outcome.new_live_keys)
         result.add_candles(outcome.counts)
 
