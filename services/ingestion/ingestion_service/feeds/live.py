@@ -106,8 +106,7 @@ class LiveFeed(Feed):
         self.websockets: list[BinanceWebSocketSource] = []
 
     async def aclose(self) -> None:
-        for ws in self.websockets:
-            await ws.aclose()
+        await self._close_websockets()
         await self.rest.aclose()
         await self.coingecko.aclose()
         await self.fear_greed.aclose()
@@ -180,7 +179,14 @@ class LiveFeed(Feed):
             if frame is not None:
                 yield frame
 
+    async def _close_websockets(self) -> None:
+        for ws in self.websockets:
+            await ws.aclose()
+        self.websockets = []
+
     async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+        # The runner restarts stream() after a failure: release the previous sockets' clients.
+        await self._close_websockets()
         self.websockets = [
             BinanceWebSocketSource(
                 self.symbols, interval, ws_url=self.endpoints.binance_ws,
