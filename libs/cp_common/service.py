@@ -89,7 +89,7 @@ def should_migrate_on_start(settings: ServiceSettings) -> bool:
     flag = os.environ.get("MIGRATE_ON_START")
     if flag is not None:
         return flag.lower() in ("1", "true", "yes")
-    return settings.environment in ("local", "test")
+    return settings.is_local
 
 
 def _require(value: str | None, variable: str, service: str) -> str:

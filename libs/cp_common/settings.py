@@ -54,6 +54,11 @@ class ServiceSettings(BaseSettings):
 
     state_dir: Path = Field(default_factory=default_state_dir, alias="CP_STATE_DIR")
 
+    @property
+    def is_local(self) -> bool:
+        """Local or test mode: generated secrets, migrations at start-up, relaxed defaults."""
+        return self.environment != "production"
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

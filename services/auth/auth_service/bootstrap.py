@@ -61,7 +61,7 @@ def bootstrap_password(settings: AuthSettings) -> str:
             ) from None
     if settings.auth_bootstrap_admin_password is not None:
         return settings.auth_bootstrap_admin_password.get_secret_value()
-    if settings.environment in ("local", "test"):
+    if settings.is_local:
         password, path = _generated_password(settings.state_dir)
         log.info("bootstrap admin password is in %s", path)
         return password

@@ -83,4 +83,4 @@ class AuthSettings(ServiceSettings):
     @property
     def generates_keys(self) -> bool:
         """Local and test mode create a first key when the directory has none; production never."""
-        return self.environment in ("local", "test")
+        return self.is_local

@@ -116,4 +116,4 @@ class IngestionSettings(ServiceSettings):
     def reads_are_public(self) -> bool:
         if self.ingestion_public_reads is not None:
             return self.ingestion_public_reads
-        return self.environment != "production"
+        return self.is_local
