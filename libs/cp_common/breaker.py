@@ -24,12 +24,18 @@ class _StateMetric(pybreaker.CircuitBreakerListener):
 
 
 def create_breaker(
-    name: str, *, fail_max: int = 5, reset_timeout: float = 60.0,
+    name: str,
+    *,
+    fail_max: int = 5,
+    reset_timeout: float = 60.0,
     exclude: tuple[type[BaseException], ...] = (),
 ) -> pybreaker.CircuitBreaker:
     """``exclude``: errors that say nothing about the downstream's health (e.g. NotFound)."""
     breaker = pybreaker.CircuitBreaker(
-        fail_max=fail_max, reset_timeout=reset_timeout, name=name, listeners=[_StateMetric()],
+        fail_max=fail_max,
+        reset_timeout=reset_timeout,
+        name=name,
+        listeners=[_StateMetric()],
         exclude=list(exclude),
     )
     CIRCUIT_BREAKER_STATE.labels(name).set(0)

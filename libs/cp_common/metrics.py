@@ -17,9 +17,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 SERVICE_INFO = Gauge("cryptopredict_service_info", "Static service information", ["service", "version"])
 
-HTTP_REQUESTS = Counter(
-    "http_requests_total", "HTTP requests handled", ["method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "http_request_duration_seconds",
     "HTTP request handling time",
@@ -44,9 +42,7 @@ KAFKA_LAG = Gauge(
     "Messages between a consumer group's position and the partition's high watermark",
     ["topic", "partition", "group"],
 )
-KAFKA_PRODUCED = Counter(
-    "kafka_producer_messages_total", "Kafka messages published", ["topic", "outcome"]
-)
+KAFKA_PRODUCED = Counter("kafka_producer_messages_total", "Kafka messages published", ["topic", "outcome"])
 OUTBOX_PENDING = Gauge("outbox_pending_events", "Outbox rows not yet relayed to Kafka", ["schema"])
 OUTBOX_RELAYED = Counter("outbox_relayed_events_total", "Outbox rows relayed to Kafka", ["schema"])
 

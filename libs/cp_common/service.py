@@ -106,8 +106,9 @@ async def migrate(spec: ServiceSpec, settings: ServiceSettings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _open_runtime(spec: ServiceSpec, settings: ServiceSettings,
-                        checks: dict[str, ReadinessCheck]) -> AsyncIterator[Runtime]:
+async def _open_runtime(
+    spec: ServiceSpec, settings: ServiceSettings, checks: dict[str, ReadinessCheck]
+) -> AsyncIterator[Runtime]:
     runtime = Runtime(settings=settings)
     async with contextlib.AsyncExitStack() as stack:
         if spec.schema is not None:
@@ -162,12 +163,16 @@ async def _open_runtime(spec: ServiceSpec, settings: ServiceSettings,
                 consumer = EventConsumer(
                     bootstrap_servers=bootstrap,
                     group_id=spec.consumer_group or spec.name,
-                    subscriptions=subscriptions, pool=runtime.pool, producer=runtime.producer,
+                    subscriptions=subscriptions,
+                    pool=runtime.pool,
+                    producer=runtime.producer,
                 )
                 await consumer.start()
                 stack.push_async_callback(consumer.stop)
-        tasks = [asyncio.create_task(job(runtime), name=f"{spec.name}-bg-{i}")
-                 for i, job in enumerate(spec.background_tasks)]
+        tasks = [
+            asyncio.create_task(job(runtime), name=f"{spec.name}-bg-{i}")
+            for i, job in enumerate(spec.background_tasks)
+        ]
         for task in tasks:
             task.add_done_callback(_log_task_failure)
         if tasks:
@@ -209,12 +214,21 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             app.state.jwt_verifier = runtime.verifier
             yield
 
-    return create_app(settings, title=spec.title, version=spec.version, routers=spec.routers,
-                      readiness_checks=checks, lifespan=lifespan)
+    return create_app(
+        settings,
+        title=spec.title,
+        version=spec.version,
+        routers=spec.routers,
+        readiness_checks=checks,
+        lifespan=lifespan,
+    )
 
 
-def main(spec: ServiceSpec, settings_model: type[ServiceSettings] = ServiceSettings,
-         argv: Sequence[str] | None = None) -> int:
+def main(
+    spec: ServiceSpec,
+    settings_model: type[ServiceSettings] = ServiceSettings,
+    argv: Sequence[str] | None = None,
+) -> int:
     """The command line of every service: ``serve`` (default) or ``migrate``."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "serve"
@@ -232,7 +246,14 @@ def main(spec: ServiceSpec, settings_model: type[ServiceSettings] = ServiceSetti
         print(f"usage: python -m {spec.name.replace('-', '_')}_service [serve|migrate]", file=sys.stderr)
         return 2
     app = build_app(spec, settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_graceful_shutdown=10, access_log=False, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
     return 0

@@ -98,7 +98,5 @@ def load_settings(model: type[SettingsT], **overrides: object) -> SettingsT:
     try:
         return model(**overrides)
     except ValidationError as exc:
-        problems = [
-            f"{_env_name(model, err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
-        ]
+        problems = [f"{_env_name(model, err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)]
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

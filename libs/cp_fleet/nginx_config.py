@@ -172,8 +172,12 @@ def _cors_server(gateway: GatewayEntry) -> list[str]:
     ]
     if gateway.cors.allow_credentials:
         lines.append("add_header Access-Control-Allow-Credentials $cp_cors_credentials always;")
-    lines += ["# Preflight from an allowed origin: answered here, never reaches a service.",
-              "if ($cp_cors_preflight) {", "    return 204;", "}"]
+    lines += [
+        "# Preflight from an allowed origin: answered here, never reaches a service.",
+        "if ($cp_cors_preflight) {",
+        "    return 204;",
+        "}",
+    ]
     return lines
 
 

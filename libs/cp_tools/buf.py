@@ -86,7 +86,13 @@ def install_buf(prefix: Path | None = None) -> Path:
         raise BufUnavailableError("npm is needed to install buf (package @bufbuild/buf)")
     prefix.mkdir(parents=True, exist_ok=True)
     command = [
-        npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error",
+        npm,
+        "install",
+        "--prefix",
+        str(prefix),
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
         f"{NPM_PACKAGE}@{BUF_VERSION}",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)

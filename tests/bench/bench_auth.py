@@ -159,7 +159,10 @@ async def _verification_throughput(gateway_url: str, redis_url: str, token: str)
     plain = JwtVerifier(jwks_url, issuer="cryptopredict-auth", audience="cryptopredict")
     redis = create_redis(redis_url)
     with_denylist = JwtVerifier(
-        jwks_url, issuer="cryptopredict-auth", audience="cryptopredict", is_revoked=TokenDenylist(redis).is_revoked
+        jwks_url,
+        issuer="cryptopredict-auth",
+        audience="cryptopredict",
+        is_revoked=TokenDenylist(redis).is_revoked,
     )
     try:
         await plain.verify(token)
@@ -260,7 +263,9 @@ async def run() -> dict:
         emails = await _register_users(direct)
         login = await _login_throughput(direct, emails)
         baseline = await asyncio.to_thread(_argon2_baseline)
-        login["login_vs_argon2_ratio"] = round(baseline["argon2_verifications_per_s"] / login["logins_per_s"], 2)
+        login["login_vs_argon2_ratio"] = round(
+            baseline["argon2_verifications_per_s"] / login["logins_per_s"], 2
+        )
         async with httpx.AsyncClient(base_url=direct, timeout=60) as client:
             tokens = (
                 await client.post("/api/v1/auth/login", json={"email": emails[0], "password": PASSWORD})

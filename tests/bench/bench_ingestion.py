@@ -126,8 +126,13 @@ async def bench_live(url: str, bootstrap: str) -> dict[str, object]:
     relay = OutboxRelay(pool, producer, schema=SCHEMA)
     relay.start()
     # a short fetch wait, as a latency-sensitive consumer would set (aiokafka's default is 500 ms)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:8]}",
-                                auto_offset_reset="latest", fetch_max_wait_ms=20)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=20,
+    )
     await consumer.start()
     handed: dict[tuple[str, int], float] = {}
     pipeline_seconds: list[float] = []
@@ -144,8 +149,13 @@ async def bench_live(url: str, bootstrap: str) -> dict[str, object]:
             for candle in candles:
                 key = (candle.symbol, int(candle.open_time.timestamp()))
                 handed[key] = time.perf_counter()
-                batch = MarketBatch(source="bench", as_of=candle.close_time, candles=[candle], live=True,
-                                    received_at=handed[key])
+                batch = MarketBatch(
+                    source="bench",
+                    as_of=candle.close_time,
+                    candles=[candle],
+                    live=True,
+                    received_at=handed[key],
+                )
                 await pipeline.ingest(batch)
                 pipeline_seconds.append(time.perf_counter() - handed[key])
                 await asyncio.sleep(LIVE_SPACING_S)

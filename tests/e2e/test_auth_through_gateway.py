@@ -56,7 +56,10 @@ def _port_free(port: int) -> bool:
 
 
 def _catalog_ports(catalog: Catalog) -> list[int]:
-    ports = [catalog.gateway.port, *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka"))]
+    ports = [
+        catalog.gateway.port,
+        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
+    ]
     for service in catalog.services:
         ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
     return ports
@@ -100,7 +103,8 @@ class AuthFleet:
 def auth_fleet() -> Iterator[AuthFleet]:
     base = _auth_only_catalog()
     offset = next(
-        offset for offset in range(23000, 45000, 211)
+        offset
+        for offset in range(23000, 45000, 211)
         if all(_port_free(port + offset) for port in _catalog_ports(base))
     )
     state_dir = Path(tempfile.mkdtemp(prefix="cp-auth-e2e-")).resolve()
@@ -184,13 +188,17 @@ async def test_register_login_me_refresh_logout_through_the_gateway(auth_fleet, 
     assert me.headers["x-frame-options"] == "DENY" and me.headers["x-content-type-options"] == "nosniff"
     assert me.headers["x-request-id"]
 
-    refreshed = await gateway_client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await gateway_client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.status_code == 200
     pair = refreshed.json()["data"]
     auth_fleet.keep(pair["access_token"], pair["refresh_token"])
 
     out = await gateway_client.post(
-        "/api/v1/auth/logout", headers=_bearer(pair["access_token"]), json={"refresh_token": pair["refresh_token"]}
+        "/api/v1/auth/logout",
+        headers=_bearer(pair["access_token"]),
+        json={"refresh_token": pair["refresh_token"]},
     )
     assert out.status_code == 200
     after = await gateway_client.get("/api/v1/auth/me", headers=_bearer(pair["access_token"]))
@@ -211,7 +219,9 @@ async def test_a_refreshed_away_token_reused_revokes_the_family(auth_fleet, gate
     assert me.status_code == 401
 
 
-async def test_a_logged_out_token_is_refused_by_another_service(auth_fleet, gateway_client, other_service) -> None:
+async def test_a_logged_out_token_is_refused_by_another_service(
+    auth_fleet, gateway_client, other_service
+) -> None:
     tokens = await _register_and_login(auth_fleet, gateway_client)
     headers = _bearer(tokens["access_token"])
     before = await other_service.get("/api/v1/other/mine", headers=headers)
@@ -226,7 +236,9 @@ async def test_a_logged_out_token_is_refused_by_another_service(auth_fleet, gate
 
 async def test_roles_on_admin_routes(auth_fleet, gateway_client, other_service) -> None:
     email, password = auth_fleet.admin_credentials()
-    admin = (await gateway_client.post("/api/v1/auth/login", json={"email": email, "password": password})).json()
+    admin = (
+        await gateway_client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    ).json()
     admin_tokens = admin["data"]
     auth_fleet.keep(admin_tokens["access_token"], admin_tokens["refresh_token"])
     casual = await _register_and_login(auth_fleet, gateway_client)
@@ -235,17 +247,20 @@ async def test_roles_on_admin_routes(auth_fleet, gateway_client, other_service) 
     refused = await gateway_client.get("/api/v1/auth/users", headers=_bearer(casual["access_token"]))
     assert refused.status_code == 403 and refused.json()["error"] == "Admin privileges required"
     promoted = await gateway_client.put(
-        f"/api/v1/auth/users/{me['id']}/role", headers=_bearer(admin_tokens["access_token"]),
+        f"/api/v1/auth/users/{me['id']}/role",
+        headers=_bearer(admin_tokens["access_token"]),
         json={"role": "professional"},
     )
     assert promoted.status_code == 200
-    refreshed = (await gateway_client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": casual["refresh_token"]}
-    )).json()["data"]
+    refreshed = (
+        await gateway_client.post("/api/v1/auth/refresh", json={"refresh_token": casual["refresh_token"]})
+    ).json()["data"]
     auth_fleet.keep(refreshed["access_token"], refreshed["refresh_token"])
     professional = await other_service.get("/api/v1/other/admin", headers=_bearer(refreshed["access_token"]))
     assert professional.status_code == 403
-    assert (await other_service.get("/api/v1/other/admin", headers=_bearer(admin_tokens["access_token"]))).status_code == 200
+    assert (
+        await other_service.get("/api/v1/other/admin", headers=_bearer(admin_tokens["access_token"]))
+    ).status_code == 200
     listed = await gateway_client.get("/api/v1/auth/users", headers=_bearer(admin_tokens["access_token"]))
     assert listed.status_code == 200 and listed.json()["data"]["total"] >= 2
 
@@ -254,7 +269,9 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-async def test_forged_tokens_are_refused_by_another_service(auth_fleet, gateway_client, other_service) -> None:
+async def test_forged_tokens_are_refused_by_another_service(
+    auth_fleet, gateway_client, other_service
+) -> None:
     tokens = await _register_and_login(auth_fleet, gateway_client)
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     kid = jwt.get_unverified_header(tokens["access_token"])["kid"]
@@ -264,8 +281,12 @@ async def test_forged_tokens_are_refused_by_another_service(auth_fleet, gateway_
     now = int(time.time())
 
     def signed(signing_key=key, **overrides) -> str:
-        return jwt.encode({**claims, "jti": uuid.uuid4().hex, **overrides}, signing_key, algorithm="EdDSA",
-                          headers={"kid": kid})
+        return jwt.encode(
+            {**claims, "jti": uuid.uuid4().hex, **overrides},
+            signing_key,
+            algorithm="EdDSA",
+            headers={"kid": kid},
+        )
 
     header, _, signature = tokens["access_token"].split(".")
     elevated = _b64(json.dumps({**claims, "role": "admin"}).encode())

@@ -49,7 +49,9 @@ def fleet() -> Iterator[FleetRun]:
 
 
 def test_candles_of_the_simulated_market_through_the_gateway(fleet: FleetRun) -> None:
-    response = httpx.get(f"{fleet.gateway}/api/v1/market/candles/BTC", params={"interval": "1d", "limit": 100})
+    response = httpx.get(
+        f"{fleet.gateway}/api/v1/market/candles/BTC", params={"interval": "1d", "limit": 100}
+    )
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert data["symbol"] == "BTC" and data["count"] == 100 and data["truncated"] is True

@@ -1,11 +1,11 @@
 """Channel factory for calling other services over gRPC.
 
-    channel = create_channel("layer1-macro:50051", caller="orchestrator")
-    stub = macro_pb2_grpc.MacroAnalysisServiceStub(channel)
-    try:
-        reply = await stub.GetRegime(request)          # default deadline applies
-    except grpc.aio.AioRpcError as exc:
-        raise service_error_from_rpc_error(exc, service="Layer 1 service") from exc
+channel = create_channel("layer1-macro:50051", caller="orchestrator")
+stub = macro_pb2_grpc.MacroAnalysisServiceStub(channel)
+try:
+    reply = await stub.GetRegime(request)          # default deadline applies
+except grpc.aio.AioRpcError as exc:
+    raise service_error_from_rpc_error(exc, service="Layer 1 service") from exc
 """
 
 from __future__ import annotations

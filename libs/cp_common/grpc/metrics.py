@@ -14,9 +14,7 @@ from cp_common.metrics import LATENCY_BUCKETS
 
 _RPC_LABELS = ("grpc_service", "grpc_method")
 
-SERVER_STARTED = Counter(
-    "grpc_server_started_total", "RPCs started on the server", _RPC_LABELS
-)
+SERVER_STARTED = Counter("grpc_server_started_total", "RPCs started on the server", _RPC_LABELS)
 SERVER_HANDLED = Counter(
     "grpc_server_handled_total",
     "RPCs completed on the server, by status code",
@@ -29,9 +27,7 @@ SERVER_HANDLING_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
-CLIENT_STARTED = Counter(
-    "grpc_client_started_total", "RPCs started by clients", _RPC_LABELS
-)
+CLIENT_STARTED = Counter("grpc_client_started_total", "RPCs started by clients", _RPC_LABELS)
 CLIENT_HANDLED = Counter(
     "grpc_client_handled_total",
     "RPCs completed by clients, by status code",

@@ -125,4 +125,3 @@ def create_app(
 
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
-

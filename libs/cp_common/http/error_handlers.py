@@ -36,8 +36,9 @@ _STATUS_MESSAGES = {
 }
 
 
-def _respond(message: str, status: int, details: list[ErrorDetail] | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+def _respond(
+    message: str, status: int, details: list[ErrorDetail] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = error_body(message, status, request_id=request_id_var.get(), details=details)
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -79,7 +79,11 @@ class RequestContextMiddleware:
                 HTTP_LATENCY.labels(method, route).observe(elapsed)
                 access_log.info(
                     "request",
-                    extra={"method": method, "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(token)

@@ -13,6 +13,15 @@ from cp_common.kafka.outbox import OutboxRelay, enqueue, enqueue_many
 from cp_common.kafka.producer import EventProducer
 
 __all__ = [
-    "Event", "EventConsumer", "EventProducer", "OutboxRelay", "PermanentError", "PoisonMessage",
-    "Subscription", "dlq_topic", "enqueue", "enqueue_many", "ensure_topics",
+    "Event",
+    "EventConsumer",
+    "EventProducer",
+    "OutboxRelay",
+    "PermanentError",
+    "PoisonMessage",
+    "Subscription",
+    "dlq_topic",
+    "enqueue",
+    "enqueue_many",
+    "ensure_topics",
 ]

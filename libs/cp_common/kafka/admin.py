@@ -11,7 +11,11 @@ from cp_common.topics import DLQ_SUFFIX, dlq_topic
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[str], *, partitions: int = 3, replication_factor: int = 1,
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    *,
+    partitions: int = 3,
+    replication_factor: int = 1,
     with_dlq: bool = True,
 ) -> list[str]:
     """Create missing topics; returns the names that were created."""

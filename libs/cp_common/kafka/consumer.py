@@ -158,7 +158,8 @@ class EventConsumer:
         result = await self._pool.execute(
             "DELETE FROM processed_events WHERE consumer_group = $1 "
             "AND processed_at < now() - make_interval(days => $2)",
-            self._group_id, older_than_days,
+            self._group_id,
+            older_than_days,
         )
         return int(result.split()[-1])
 
@@ -200,9 +201,13 @@ class EventConsumer:
         started = time.perf_counter()
         try:
             with _tracer.start_as_current_span(
-                f"{record.topic} process", kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                            "messaging.kafka.consumer.group": self._group_id},
+                f"{record.topic} process",
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": record.topic,
+                    "messaging.kafka.consumer.group": self._group_id,
+                },
             ):
                 outcome = await self._handle_with_retries(record, subscription)
             KAFKA_CONSUMED.labels(record.topic, self._group_id, outcome).inc()
@@ -230,8 +235,10 @@ class EventConsumer:
                     await self._dead_letter(record, exc)
                     return "dead_lettered"
                 KAFKA_CONSUMED.labels(record.topic, self._group_id, "retried").inc()
-                log.warning("handler failed; retrying",
-                            extra={"topic": record.topic, "attempt": attempt, "error": repr(exc)})
+                log.warning(
+                    "handler failed; retrying",
+                    extra={"topic": record.topic, "attempt": attempt, "error": repr(exc)},
+                )
                 await asyncio.sleep(self._retry_backoff * 2 ** (attempt - 1))
 
     async def _handle_once(self, event: Event, handler: Handler) -> str:
@@ -239,7 +246,9 @@ class EventConsumer:
             claimed = await conn.fetchval(
                 "INSERT INTO processed_events (event_id, consumer_group, topic) VALUES ($1, $2, $3) "
                 "ON CONFLICT DO NOTHING RETURNING 1",
-                uuid.UUID(event.event_id), self._group_id, event.topic,
+                uuid.UUID(event.event_id),
+                self._group_id,
+                event.topic,
             )
             if not claimed:
                 return "duplicate"
@@ -248,17 +257,21 @@ class EventConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, error: BaseException) -> None:
         headers = h.decode(record.headers)
-        headers.update({
-            h.DLQ_ERROR: str(error)[:1000],
-            h.DLQ_ERROR_TYPE: type(error).__name__,
-            h.DLQ_ORIGINAL_TOPIC: record.topic,
-            h.DLQ_ORIGINAL_PARTITION: str(record.partition),
-            h.DLQ_ORIGINAL_OFFSET: str(record.offset),
-            h.DLQ_CONSUMER_GROUP: self._group_id,
-            h.DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
-        })
-        log.error("dead-lettering record",
-                  extra={"topic": record.topic, "offset": record.offset, "error_type": type(error).__name__})
+        headers.update(
+            {
+                h.DLQ_ERROR: str(error)[:1000],
+                h.DLQ_ERROR_TYPE: type(error).__name__,
+                h.DLQ_ORIGINAL_TOPIC: record.topic,
+                h.DLQ_ORIGINAL_PARTITION: str(record.partition),
+                h.DLQ_ORIGINAL_OFFSET: str(record.offset),
+                h.DLQ_CONSUMER_GROUP: self._group_id,
+                h.DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
+            }
+        )
+        log.error(
+            "dead-lettering record",
+            extra={"topic": record.topic, "offset": record.offset, "error_type": type(error).__name__},
+        )
         delay = self._retry_backoff
         while True:  # the DLQ write must succeed before the offset may be committed
             try:
@@ -281,6 +294,14 @@ def subscriptions_from_registry(handlers: Mapping[str, Handler]) -> list[Subscri
 
 
 __all__ = [
-    "Event", "EventConsumer", "Handler", "PermanentError", "PoisonMessage", "Subscription",
-    "TopicPartition", "decode_record", "dlq_topic", "subscriptions_from_registry",
+    "Event",
+    "EventConsumer",
+    "Handler",
+    "PermanentError",
+    "PoisonMessage",
+    "Subscription",
+    "TopicPartition",
+    "decode_record",
+    "dlq_topic",
+    "subscriptions_from_registry",
 ]

@@ -48,8 +48,9 @@ async def enqueue(
     The topic must be in :mod:`cp_common.topics`; the message type is checked against it and
     the record key (the entity) is taken from the registry's key field.
     """
-    (event_id,) = await enqueue_many(conn, topic, [message], schema=schema,
-                                     event_ids=[event_id] if event_id else None)
+    (event_id,) = await enqueue_many(
+        conn, topic, [message], schema=schema, event_ids=[event_id] if event_id else None
+    )
     return event_id
 
 
@@ -71,8 +72,13 @@ async def enqueue_many(
     if len(ids) != len(messages):
         raise ValueError("one event id per message")
     rows = [
-        (uuid.UUID(event_id), topic, topics.record_key(topic, message), message.SerializeToString(),
-         json.dumps(h.new_event_headers(message.DESCRIPTOR.full_name, event_id)))
+        (
+            uuid.UUID(event_id),
+            topic,
+            topics.record_key(topic, message),
+            message.SerializeToString(),
+            json.dumps(h.new_event_headers(message.DESCRIPTOR.full_name, event_id)),
+        )
         for event_id, message in zip(ids, messages, strict=True)
     ]
     await conn.executemany(
@@ -138,7 +144,8 @@ class OutboxRelay:
                 if isinstance(result, BaseException):
                     await conn.execute(
                         "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                        row["id"], f"{type(result).__name__}: {result}"[:500],
+                        row["id"],
+                        f"{type(result).__name__}: {result}"[:500],
                     )
                     log.warning("outbox publish failed", extra={"topic": row["topic"], "error": str(result)})
                     break

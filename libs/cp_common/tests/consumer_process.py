@@ -28,7 +28,10 @@ async def main(database_url: str, schema: str, bootstrap: str, group_id: str, bl
     producer = EventProducer(bootstrap, client_id="killable")
     await producer.start()
     consumer = EventConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, pool=pool, producer=producer,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        pool=pool,
+        producer=producer,
         subscriptions=[Subscription(TOPIC, market_pb2.CandleClosed, handler)],
     )
     task = await consumer.start()

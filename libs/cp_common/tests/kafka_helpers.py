@@ -21,8 +21,14 @@ TOPIC = topics.MARKET_CANDLES.name
 
 def candle_event(symbol: str, close: float, source: str = "test") -> market_pb2.CandleClosed:
     candle = common_market.Candle(
-        symbol=symbol, interval=common_market.INTERVAL_1D, open=close, high=close, low=close,
-        close=close, volume=1.0, source=source,
+        symbol=symbol,
+        interval=common_market.INTERVAL_1D,
+        open=close,
+        high=close,
+        low=close,
+        close=close,
+        volume=1.0,
+        source=source,
     )
     candle.open_time.GetCurrentTime()
     return market_pb2.CandleClosed(candle=candle)
@@ -35,7 +41,9 @@ async def record_in_ledger(event: Event, conn: asyncpg.Connection) -> None:
         raise PermanentError(f"non-positive close {candle.close}")
     await conn.execute(
         "INSERT INTO ledger (event_id, symbol, amount) VALUES ($1, $2, $3)",
-        uuid.UUID(event.event_id), candle.symbol, candle.close,
+        uuid.UUID(event.event_id),
+        candle.symbol,
+        candle.close,
     )
 
 

@@ -30,7 +30,9 @@ async def test_relay_prunes_only_old_sent_rows(pool, kafka_bootstrap_servers):
         await pool.execute(
             "INSERT INTO outbox (event_id, topic, payload, created_at, sent_at) "
             "VALUES ($1, 'x', '', now() - $2::interval, CASE WHEN $3 THEN now() - $2::interval END)",
-            uuid.uuid4(), age, sent,
+            uuid.uuid4(),
+            age,
+            sent,
         )
     relay = OutboxRelay(pool, EventProducer(kafka_bootstrap_servers, client_id="r"), schema="x")
     assert await relay.prune(older_than_days=7) == 1
@@ -44,10 +46,14 @@ async def test_consumer_forgets_only_its_own_old_event_ids(pool, kafka_bootstrap
         await pool.execute(
             "INSERT INTO processed_events (event_id, consumer_group, topic, processed_at) "
             "VALUES ($1, $2, 't', now() - $3::interval)",
-            uuid.uuid4(), group, age,
+            uuid.uuid4(),
+            group,
+            age,
         )
     consumer = EventConsumer(
-        bootstrap_servers=kafka_bootstrap_servers, group_id="g1", pool=pool,
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id="g1",
+        pool=pool,
         producer=EventProducer(kafka_bootstrap_servers, client_id="c"),
         subscriptions=[Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
     )

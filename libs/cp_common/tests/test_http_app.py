@@ -121,8 +121,11 @@ async def test_healthz_and_readyz():
         assert ready.status_code == 503
         body = ready.json()
         assert body["success"] is False and "dependency" in body["error"]
-        assert body["data"]["checks"]["dependency"] == {**body["data"]["checks"]["dependency"],
-                                                       "ok": False, "error": "ConnectionError"}
+        assert body["data"]["checks"]["dependency"] == {
+            **body["data"]["checks"]["dependency"],
+            "ok": False,
+            "error": "ConnectionError",
+        }
 
 
 async def test_metrics_count_route_templates(client):
@@ -151,8 +154,11 @@ def test_json_log_lines_redact_secrets(capsys):
     configure_logging("redaction-test")
     log = logging.getLogger("redaction")
     token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl"
-    log.info("login with password=hunter2 and Bearer %s", token,
-             extra={"headers": {"Authorization": f"Bearer {token}", "accept": "json"}, "api_key": "k-123"})
+    log.info(
+        "login with password=hunter2 and Bearer %s",
+        token,
+        extra={"headers": {"Authorization": f"Bearer {token}", "accept": "json"}, "api_key": "k-123"},
+    )
     line = capsys.readouterr().out.strip().splitlines()[-1]
     entry = json.loads(line)
     assert entry["service"] == "redaction-test" and entry["level"] == "info"

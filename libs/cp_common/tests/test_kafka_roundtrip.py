@@ -54,14 +54,17 @@ async def ledger_count(pool, symbol: str) -> int:
     return await pool.fetchval("SELECT count(*) FROM ledger WHERE symbol = $1", symbol)
 
 
-async def publish_via_outbox(pool, schema: str, symbol: str, closes: list[float], source: str = "test") -> list[str]:
+async def publish_via_outbox(
+    pool, schema: str, symbol: str, closes: list[float], source: str = "test"
+) -> list[str]:
     ids = []
     for close in closes:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO balances (symbol, total) VALUES ($1, $2) "
                 "ON CONFLICT (symbol) DO UPDATE SET total = balances.total + EXCLUDED.total",
-                symbol, close,
+                symbol,
+                close,
             )
             ids.append(await enqueue(conn, TOPIC, candle_event(symbol, close, source), schema=schema))
     return ids
@@ -69,8 +72,11 @@ async def publish_via_outbox(pool, schema: str, symbol: str, closes: list[float]
 
 async def read_dlq(bootstrap: str, symbol_marker: bytes, expected: int) -> list:
     consumer = AIOKafkaConsumer(
-        dlq_topic(TOPIC), bootstrap_servers=bootstrap, group_id=f"dlq-reader-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
+        dlq_topic(TOPIC),
+        bootstrap_servers=bootstrap,
+        group_id=f"dlq-reader-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     found = []
@@ -95,7 +101,10 @@ async def test_outbox_relay_consumer_duplicates_and_poison(service_db, producer,
     group = f"ledger-{uuid.uuid4().hex[:6]}"
     relay = OutboxRelay(pool, producer, schema=schema, poll_interval=0.2)
     consumer = EventConsumer(
-        bootstrap_servers=kafka_bootstrap_servers, group_id=group, pool=pool, producer=producer,
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=group,
+        pool=pool,
+        producer=producer,
         subscriptions=[Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
         retry_backoff_seconds=0.01,
     )
@@ -120,14 +129,21 @@ async def test_outbox_relay_consumer_duplicates_and_poison(service_db, producer,
         try:
             good_headers = h.new_event_headers(market_pb2.CandleClosed.DESCRIPTOR.full_name)
             await raw.send_and_wait(TOPIC, b"\x0a\xff", key=symbol.encode(), headers=h.encode(good_headers))
-            await raw.send_and_wait(TOPIC, candle_event(symbol, 9.0).SerializeToString(),
-                                    key=symbol.encode(), headers=[("event-type", b"x")])
+            await raw.send_and_wait(
+                TOPIC,
+                candle_event(symbol, 9.0).SerializeToString(),
+                key=symbol.encode(),
+                headers=[("event-type", b"x")],
+            )
         finally:
             await raw.stop()
         await publish_via_outbox(pool, schema, symbol, [-1.0])
         last = await publish_via_outbox(pool, schema, symbol, [6.0])
         await eventually(lambda: _equals(ledger_count(pool, symbol), 6), what="event after poison handled")
-        handled_ids = {str(r["event_id"]) for r in await pool.fetch("SELECT event_id FROM ledger WHERE symbol=$1", symbol)}
+        handled_ids = {
+            str(r["event_id"])
+            for r in await pool.fetch("SELECT event_id FROM ledger WHERE symbol=$1", symbol)
+        }
         assert handled_ids == set(ids + last)
 
         dead = await read_dlq(kafka_bootstrap_servers, symbol.encode(), expected=3)
@@ -156,9 +172,19 @@ async def test_consumer_killed_before_commit_handles_each_event_once(
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cp_common.tests.consumer_process", database_url, schema,
-         kafka_bootstrap_servers, group, symbol],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "cp_common.tests.consumer_process",
+            database_url,
+            schema,
+            kafka_bootstrap_servers,
+            group,
+            symbol,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         # Four events handled and committed in PostgreSQL; the fifth hangs mid-batch, so the
@@ -170,7 +196,10 @@ async def test_consumer_killed_before_commit_handles_each_event_once(
         process.wait(timeout=10)
 
     consumer = EventConsumer(
-        bootstrap_servers=kafka_bootstrap_servers, group_id=group, pool=pool, producer=producer,
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=group,
+        pool=pool,
+        producer=producer,
         subscriptions=[Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
     )
     await consumer.start()
@@ -201,7 +230,10 @@ async def test_crash_between_write_and_publish_loses_nothing(service_db, produce
     assert await relay.relay_once() == 0
     group = f"check-{uuid.uuid4().hex[:6]}"
     consumer = EventConsumer(
-        bootstrap_servers=kafka_bootstrap_servers, group_id=group, pool=pool, producer=producer,
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=group,
+        pool=pool,
+        producer=producer,
         subscriptions=[Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
     )
     await consumer.start()
@@ -239,7 +271,9 @@ async def test_enqueue_many_writes_in_order_and_relays_everything(service_db, pr
     schema, pool = service_db
     symbol = f"M{uuid.uuid4().hex[:6].upper()}"
     async with pool.acquire() as conn, conn.transaction():
-        ids = await enqueue_many(conn, TOPIC, [candle_event(symbol, c) for c in (1.0, 2.0, 3.0)], schema=schema)
+        ids = await enqueue_many(
+            conn, TOPIC, [candle_event(symbol, c) for c in (1.0, 2.0, 3.0)], schema=schema
+        )
     assert len(set(ids)) == 3
     rows = await pool.fetch("SELECT event_id, record_key FROM outbox ORDER BY id")
     assert [str(r["event_id"]) for r in rows] == ids

@@ -22,15 +22,24 @@ async def test_runtime_starts_every_dependency_and_reports_ready(
     schema = f"rt_{uuid.uuid4().hex[:8]}"
     grpc_port = free_port()
     spec = ServiceSpec(
-        name="sample", title="Sample", schema=schema, migrations_dir=MIGRATIONS,
-        uses_redis=True, uses_kafka=True, produces=[TOPIC],
+        name="sample",
+        title="Sample",
+        schema=schema,
+        migrations_dir=MIGRATIONS,
+        uses_redis=True,
+        uses_kafka=True,
+        produces=[TOPIC],
         consumers=lambda rt: [Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
         consumer_group=f"sample-{schema}",
         grpc_services=lambda rt, server: None,
     )
     settings = ServiceSettings(
-        service_name="sample", environment="test", database_url=database_url, redis_url=redis_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers, grpc_port=grpc_port,
+        service_name="sample",
+        environment="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        grpc_port=grpc_port,
     )
     app = build_app(spec, settings)
     async with app.router.lifespan_context(app):
@@ -43,7 +52,9 @@ async def test_runtime_starts_every_dependency_and_reports_ready(
         assert ready.status_code == 200, ready.text
         assert set(ready.json()["data"]["checks"]) == {"postgres", "redis", "kafka"}
         async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=5
+            )
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     # after shutdown the pool is closed
     assert runtime.pool._closed
@@ -71,8 +82,10 @@ async def test_finished_one_shot_tasks_keep_the_service_ready():
     async def one_shot(runtime) -> None:
         return None
 
-    app = build_app(ServiceSpec(name="bg2", title="Bg", background_tasks=[one_shot]),
-                    ServiceSettings(service_name="bg2", environment="test"))
+    app = build_app(
+        ServiceSpec(name="bg2", title="Bg", background_tasks=[one_shot]),
+        ServiceSettings(service_name="bg2", environment="test"),
+    )
     async with app.router.lifespan_context(app):
         await asyncio.sleep(0.05)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -44,7 +44,10 @@ async def test_consumer_span_joins_the_producers_trace(spans, database_url, kafk
             seen.append(format(trace.get_current_span().get_span_context().trace_id, "032x"))
 
     consumer = EventConsumer(
-        bootstrap_servers=kafka_bootstrap_servers, group_id=f"trace-{schema}", pool=pool, producer=producer,
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=f"trace-{schema}",
+        pool=pool,
+        producer=producer,
         subscriptions=[Subscription(TOPIC, market_pb2.CandleClosed, handler)],
     )
     await consumer.start()
@@ -67,7 +70,10 @@ async def test_consumer_span_joins_the_producers_trace(spans, database_url, kafk
         await producer.stop()
         await close_pool(pool)
     assert seen == [producer_trace]
-    consumer_spans = [s for s in spans.get_finished_spans() if s.name == f"{TOPIC} process"
-                      and format(s.context.trace_id, "032x") == producer_trace]
+    consumer_spans = [
+        s
+        for s in spans.get_finished_spans()
+        if s.name == f"{TOPIC} process" and format(s.context.trace_id, "032x") == producer_trace
+    ]
     assert consumer_spans and consumer_spans[0].kind == trace.SpanKind.CONSUMER
     assert consumer_spans[0].parent.span_id == request_span.get_span_context().span_id

@@ -257,7 +257,10 @@ def test_the_client_cannot_choose_its_forwarded_address(gateway: RunningNginx) -
 def test_fleet_health_path_goes_to_its_owner_with_its_own_zone(run_nginx) -> None:
     gateway_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(4))
     catalog = _catalog(
-        gateway_port, echo_port, ws_port, down_port,
+        gateway_port,
+        echo_port,
+        ws_port,
+        down_port,
         rate_limits={"health": {"rate": "1r/m", "burst": 3}},
     )
     config = render_gateway_config(catalog, access_log=Path("access.log"))
@@ -287,16 +290,24 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "gateway.crt", directory / "gateway.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     for path in (cert_path, key_path):
         path.chmod(0o644)
@@ -310,7 +321,10 @@ def test_tls_listener_sends_hsts_only_over_https(run_nginx, cp_state_dir: Path) 
     directory.chmod(0o755)
     cert, key = _self_signed(directory)
     catalog = _catalog(
-        gateway_port, echo_port, ws_port, down_port,
+        gateway_port,
+        echo_port,
+        ws_port,
+        down_port,
         tls={"port": tls_port, "certificate": str(cert), "certificate_key": str(key)},
     )
     config = render_gateway_config(catalog, access_log=Path("access.log"))
@@ -337,6 +351,9 @@ def test_a_service_slower_than_the_read_timeout_is_a_json_504(run_nginx) -> None
             started = time.monotonic()
             response = httpx.get(f"{nginx.url}/api/v1/echo/slow", timeout=10)
             assert time.monotonic() - started < 2.5
-            assert _assert_envelope(response, 504)["error"] == "Gateway timeout: the service did not answer in time"
+            assert (
+                _assert_envelope(response, 504)["error"]
+                == "Gateway timeout: the service did not answer in time"
+            )
         finally:
             nginx.stop()

@@ -70,8 +70,9 @@ def test_resample_marks_quote_volume_unknown_if_a_part_lacks_it(hourly: pd.DataF
     part = hourly[hourly["symbol"] == "SOL"].copy()
     part.loc[part.index[5], "quote_volume"] = np.nan
     four_hourly = resample_candles(part, "4h")
-    assert math.isnan(four_hourly["quote_volume"].iloc[1]) and not four_hourly["quote_volume"].iloc[0] != (
-        four_hourly["quote_volume"].iloc[0]
+    assert (
+        math.isnan(four_hourly["quote_volume"].iloc[1])
+        and not four_hourly["quote_volume"].iloc[0] != (four_hourly["quote_volume"].iloc[0])
     )
 
 
@@ -99,8 +100,18 @@ def test_streaming_aggregator_never_emits_an_incomplete_bucket(hourly: pd.DataFr
 
 def _candle(**changes: object) -> Candle:
     base = Candle(
-        symbol="BTC", interval="1h", open_time=T0, open=100.0, high=110.0, low=95.0, close=105.0,
-        volume=12.0, quote_volume=1260.0, source="binance", quote="USDT", market_cap=5e9,
+        symbol="BTC",
+        interval="1h",
+        open_time=T0,
+        open=100.0,
+        high=110.0,
+        low=95.0,
+        close=105.0,
+        volume=12.0,
+        quote_volume=1260.0,
+        source="binance",
+        quote="USDT",
+        market_cap=5e9,
     )
     return replace(base, **changes)
 

@@ -103,7 +103,9 @@ async def train(url: str, data_dir: Path | None, activate: str) -> list[dict[str
             layer_meta = meta.get("layers", {}).get(model.name, {})
             metrics = layer_meta.get("holdout_metrics") or layer_meta.get("metrics") or {}
             await reg.finish_training(
-                model.name, versions[model.name], artifacts.blobs[model.name],
+                model.name,
+                versions[model.name],
+                artifacts.blobs[model.name],
                 training_window=_window(meta),
                 features=layer_meta.get("features") or layer_meta.get("channels") or [],
                 hyper_parameters=meta.get("hyper_parameters", {}),
@@ -111,8 +113,15 @@ async def train(url: str, data_dir: Path | None, activate: str) -> list[dict[str
                 metadata={k: v for k, v in meta.items() if k != "layers"} | {"layer": layer_meta},
             )
             activated = await _promote(reg, model, versions[model.name], activate)
-            summary.append({"model": model.name, "schema": model.schema, "version": versions[model.name],
-                            "activated": activated, "metrics": metrics})
+            summary.append(
+                {
+                    "model": model.name,
+                    "schema": model.schema,
+                    "version": versions[model.name],
+                    "activated": activated,
+                    "metrics": metrics,
+                }
+            )
     finally:
         await _close(registries)
     return summary
@@ -137,9 +146,16 @@ async def list_versions(url: str, name: str | None) -> list[dict[str, Any]]:
             if name and name != model_name:
                 continue
             for v in await reg.list(model_name):
-                rows.append({"model": v.name, "version": v.version, "status": v.status,
-                             "trained_on": [str(v.training_window_start), str(v.training_window_end)],
-                             "metrics": v.metrics, "created_at": v.created_at.isoformat()})
+                rows.append(
+                    {
+                        "model": v.name,
+                        "version": v.version,
+                        "status": v.status,
+                        "trained_on": [str(v.training_window_start), str(v.training_window_end)],
+                        "metrics": v.metrics,
+                        "created_at": v.created_at.isoformat(),
+                    }
+                )
         return rows
     finally:
         await _close(registries)
@@ -158,8 +174,11 @@ async def activate_version(url: str, name: str, version: int) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cp_models.registry", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m cp_models.registry",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("train", "ensure"):
         cmd = sub.add_parser(name)

@@ -47,13 +47,20 @@ class ModelVersion:
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ModelVersion:
         return cls(
-            name=row["name"], version=row["version"], status=row["status"],
-            artifact_sha256=row["artifact_sha256"], artifact_bytes=row["artifact_bytes"],
+            name=row["name"],
+            version=row["version"],
+            status=row["status"],
+            artifact_sha256=row["artifact_sha256"],
+            artifact_bytes=row["artifact_bytes"],
             training_window_start=row["training_window_start"],
             training_window_end=row["training_window_end"],
-            features=json.loads(row["features"]), hyper_parameters=json.loads(row["hyper_parameters"]),
-            metrics=json.loads(row["metrics"]), metadata=json.loads(row["metadata"]),
-            error=row["error"], created_at=row["created_at"], activated_at=row["activated_at"],
+            features=json.loads(row["features"]),
+            hyper_parameters=json.loads(row["hyper_parameters"]),
+            metrics=json.loads(row["metrics"]),
+            metadata=json.loads(row["metadata"]),
+            error=row["error"],
+            created_at=row["created_at"],
+            activated_at=row["activated_at"],
         )
 
 
@@ -85,7 +92,9 @@ class ModelRegistry:
             await conn.execute(
                 "INSERT INTO model_versions (name, version, status, hyper_parameters) "
                 "VALUES ($1, $2, 'training', $3)",
-                name, version, _json(hyper_parameters or {}),
+                name,
+                version,
+                _json(hyper_parameters or {}),
             )
             return int(version)
 
@@ -110,10 +119,17 @@ class ModelRegistry:
                 metrics = $10, metadata = $11
             WHERE name = $1 AND version = $2 AND status = 'training'
             """,
-            name, version, artifact, hashlib.sha256(artifact).hexdigest(), len(artifact),
-            training_window[0], training_window[1], _json(features or []),
+            name,
+            version,
+            artifact,
+            hashlib.sha256(artifact).hexdigest(),
+            len(artifact),
+            training_window[0],
+            training_window[1],
+            _json(features or []),
             _json(hyper_parameters) if hyper_parameters is not None else None,
-            _json(metrics or {}), _json(metadata or {}),
+            _json(metrics or {}),
+            _json(metadata or {}),
         )
         if result != "UPDATE 1":
             raise LookupError(f"{name} v{version} is not in training")
@@ -121,7 +137,9 @@ class ModelRegistry:
     async def fail_training(self, name: str, version: int, error: str) -> None:
         await self._pool.execute(
             "UPDATE model_versions SET status = 'error', error = $3 WHERE name = $1 AND version = $2",
-            name, version, error[:2000],
+            name,
+            version,
+            error[:2000],
         )
 
     async def activate(self, name: str, version: int) -> None:
@@ -140,7 +158,8 @@ class ModelRegistry:
             await conn.execute(
                 "UPDATE model_versions SET status = 'active', activated_at = now() "
                 "WHERE name = $1 AND version = $2",
-                name, version,
+                name,
+                version,
             )
             channel = activation_channel(self.schema)
             await conn.execute("SELECT pg_notify($1, $2)", channel, f"{name}:{version}")
@@ -163,7 +182,9 @@ class ModelRegistry:
 
     async def get(self, name: str, version: int) -> ModelVersion:
         row = await self._pool.fetchrow(
-            f"SELECT {_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2", name, version  # noqa: S608
+            f"SELECT {_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2",  # noqa: S608
+            name,
+            version,
         )
         if row is None:
             raise LookupError(f"{name} v{version} does not exist")
@@ -171,13 +192,15 @@ class ModelRegistry:
 
     async def active(self, name: str) -> ModelVersion | None:
         row = await self._pool.fetchrow(
-            f"SELECT {_COLUMNS} FROM model_versions WHERE name = $1 AND status = 'active'", name  # noqa: S608
+            f"SELECT {_COLUMNS} FROM model_versions WHERE name = $1 AND status = 'active'",  # noqa: S608
+            name,
         )
         return ModelVersion.from_row(row) if row else None
 
     async def load_active(self, name: str) -> tuple[ModelVersion, bytes] | None:
         row = await self._pool.fetchrow(
-            f"SELECT {_COLUMNS}, artifact FROM model_versions WHERE name = $1 AND status = 'active'", name  # noqa: S608
+            f"SELECT {_COLUMNS}, artifact FROM model_versions WHERE name = $1 AND status = 'active'",  # noqa: S608
+            name,
         )
         if row is None:
             return None
@@ -193,4 +216,3 @@ class ModelRegistry:
             name,
         )
         return [ModelVersion.from_row(r) for r in rows]
-

@@ -66,8 +66,12 @@ def main(argv: Sequence[str] | None = None, settings: AuthSettings | None = None
             for kid in prune(directory, plan.expired):
                 print(f"deleted {kid}")
             return 0
-        states = [("active", [plan.active]), ("pending", plan.pending), ("retired", plan.retired),
-                  ("expired", plan.expired)]
+        states = [
+            ("active", [plan.active]),
+            ("pending", plan.pending),
+            ("retired", plan.retired),
+            ("expired", plan.expired),
+        ]
         for state, group in states:
             for key in group:
                 print(f"{key.kid}  {key.algorithm:<6} {state}")

@@ -88,7 +88,9 @@ async def list_users(
     rows = await conn.fetch(
         f"SELECT {_USER_COLUMNS} FROM users{condition} ORDER BY created_at, id "  # noqa: S608
         f"LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
-        *args, limit, offset,
+        *args,
+        limit,
+        offset,
     )
     return [u for u in map(_user, rows) if u is not None], int(total)
 
@@ -116,9 +118,9 @@ async def set_active(conn: asyncpg.Connection, user_id: str, active: bool) -> Us
 
 async def set_password_hash(conn: asyncpg.Connection, user_id: str, password_hash: str) -> None:
     await conn.execute(
-        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() "
-        "WHERE id = $1",
-        uuid.UUID(user_id), password_hash,
+        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1",
+        uuid.UUID(user_id),
+        password_hash,
     )
 
 
@@ -150,8 +152,13 @@ async def insert_refresh_token(
     await conn.execute(
         "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, access_jti, access_expires_at, "
         "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        uuid.uuid4(), uuid.UUID(family_id), uuid.UUID(user_id), token_hash, access_jti,
-        access_expires_at, expires_at,
+        uuid.uuid4(),
+        uuid.UUID(family_id),
+        uuid.UUID(user_id),
+        token_hash,
+        access_jti,
+        access_expires_at,
+        expires_at,
     )
 
 
@@ -183,7 +190,8 @@ async def mark_rotated(conn: asyncpg.Connection, token_id: str) -> None:
 async def family_of_access_token(conn: asyncpg.Connection, user_id: str, jti: str) -> str | None:
     family = await conn.fetchval(
         "SELECT family_id FROM refresh_tokens WHERE access_jti = $1 AND user_id = $2",
-        jti, uuid.UUID(user_id),
+        jti,
+        uuid.UUID(user_id),
     )
     return None if family is None else str(family)
 
@@ -191,7 +199,8 @@ async def family_of_access_token(conn: asyncpg.Connection, user_id: str, jti: st
 async def family_of_refresh_token(conn: asyncpg.Connection, user_id: str, token_hash: bytes) -> str | None:
     family = await conn.fetchval(
         "SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2",
-        token_hash, uuid.UUID(user_id),
+        token_hash,
+        uuid.UUID(user_id),
     )
     return None if family is None else str(family)
 
@@ -204,7 +213,8 @@ async def revoke_families(
     await conn.execute(
         "UPDATE refresh_families SET revoked_at = now(), revoke_reason = $2 "
         "WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL",
-        ids, reason,
+        ids,
+        reason,
     )
     rows = await conn.fetch(
         "SELECT access_jti, access_expires_at FROM refresh_tokens "

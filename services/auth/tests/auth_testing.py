@@ -73,6 +73,5 @@ async def running_auth(settings: AuthSettings) -> AsyncIterator[RunningAuth]:
         yield RunningAuth(app, settings)
 
 
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

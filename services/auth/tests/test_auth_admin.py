@@ -52,7 +52,9 @@ async def test_admin_lists_with_filters_and_pages(auth: RunningAuth) -> None:
         )
         emails = [u["email"] for u in page["items"] + rest.json()["data"]["items"]]
         assert emails == [f"{tag}-{i}@example.com" for i in range(5)]
-        admins = await client.get("/api/v1/auth/users", params={"role": "admin", "limit": 200}, headers=headers)
+        admins = await client.get(
+            "/api/v1/auth/users", params={"role": "admin", "limit": 200}, headers=headers
+        )
         assert {u["role"] for u in admins.json()["data"]["items"]} == {"admin"}
         bad = await client.get("/api/v1/auth/users", params={"limit": 0}, headers=headers)
         assert bad.status_code == 422
@@ -80,7 +82,9 @@ async def test_role_change_takes_effect_at_the_next_refresh(auth: RunningAuth) -
         principal = await auth.components.verifier.verify(refreshed.json()["data"]["access_token"])
         assert principal.role == "professional"
         invalid = await client.put(
-            f"/api/v1/auth/users/{user['id']}/role", headers=bearer(admin["access_token"]), json={"role": "god"}
+            f"/api/v1/auth/users/{user['id']}/role",
+            headers=bearer(admin["access_token"]),
+            json={"role": "god"},
         )
         assert invalid.status_code == 422
         missing = await client.put(
@@ -101,7 +105,9 @@ async def test_deactivation_ends_sessions_and_reactivation_restores_login(auth: 
     async with auth.client() as client:
         off = await client.post(f"/api/v1/auth/users/{user['id']}/deactivate", headers=admin_headers)
         assert off.status_code == 200 and off.json()["data"]["is_active"] is False
-        assert (await client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))).status_code == 401
+        assert (
+            await client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))
+        ).status_code == 401
         refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
         assert refresh.status_code == 401
         login = await client.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD})
@@ -126,7 +132,9 @@ async def test_the_last_active_admin_cannot_be_removed(auth_settings) -> None:
             )
             assert demote.status_code == 409
             assert demote.json()["error"] == "The last active admin cannot be demoted or deactivated"
-            deactivate = await client.post(f"/api/v1/auth/users/{admin_user['id']}/deactivate", headers=headers)
+            deactivate = await client.post(
+                f"/api/v1/auth/users/{admin_user['id']}/deactivate", headers=headers
+            )
             assert deactivate.status_code == 409
             # with a second admin, the first may step down
             second_user, _ = await fresh.user_with_role("admin")

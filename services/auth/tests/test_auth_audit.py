@@ -18,15 +18,19 @@ async def test_security_events_are_logged_and_counted_without_secrets(auth_setti
         user = await running.register()
         async with running.client("10.9.0.1") as client:
             for _ in range(3):
-                await client.post("/api/v1/auth/login", json={"email": user["email"], "password": "Wrong-Guess-123"})
-            await client.post("/api/v1/auth/login", json={"email": unknown_email, "password": "Wrong-Guess-123"})
+                await client.post(
+                    "/api/v1/auth/login", json={"email": user["email"], "password": "Wrong-Guess-123"}
+                )
+            await client.post(
+                "/api/v1/auth/login", json={"email": unknown_email, "password": "Wrong-Guess-123"}
+            )
             other = await running.register()
-            tokens = (await client.post(
-                "/api/v1/auth/login", json={"email": other["email"], "password": PASSWORD}
-            )).json()["data"]
-            rotated = (await client.post(
-                "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
-            )).json()["data"]
+            tokens = (
+                await client.post("/api/v1/auth/login", json={"email": other["email"], "password": PASSWORD})
+            ).json()["data"]
+            rotated = (
+                await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+            ).json()["data"]
             await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
             again = await running.login(other["email"])
             await client.put(
@@ -39,20 +43,35 @@ async def test_security_events_are_logged_and_counted_without_secrets(auth_setti
                 headers=bearer(admin["access_token"]),
                 json={"role": "professional"},
             )
-            await client.post(f"/api/v1/auth/users/{other['id']}/deactivate", headers=bearer(admin["access_token"]))
+            await client.post(
+                f"/api/v1/auth/users/{other['id']}/deactivate", headers=bearer(admin["access_token"])
+            )
             await client.post("/api/v1/auth/logout", headers=bearer(admin["access_token"]))
             metrics = (await client.get("/metrics")).text
-        secrets_seen += [tokens["access_token"], tokens["refresh_token"], rotated["access_token"],
-                         rotated["refresh_token"], again["access_token"], again["refresh_token"],
-                         admin["access_token"], admin["refresh_token"]]
+        secrets_seen += [
+            tokens["access_token"],
+            tokens["refresh_token"],
+            rotated["access_token"],
+            rotated["refresh_token"],
+            again["access_token"],
+            again["refresh_token"],
+            admin["access_token"],
+            admin["refresh_token"],
+        ]
     output = capsys.readouterr().out
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     audit = [r for r in records if r.get("logger") == "auth_service.audit"]
     events = {r["audit_event"] for r in audit}
     assert events >= {
-        SecurityEvent.REGISTERED, SecurityEvent.LOGIN_FAILED, SecurityEvent.ACCOUNT_LOCKED,
-        SecurityEvent.LOGIN_SUCCEEDED, SecurityEvent.TOKEN_REFRESHED, SecurityEvent.REFRESH_TOKEN_REUSED,
-        SecurityEvent.PASSWORD_CHANGED, SecurityEvent.ROLE_CHANGED, SecurityEvent.DEACTIVATED,
+        SecurityEvent.REGISTERED,
+        SecurityEvent.LOGIN_FAILED,
+        SecurityEvent.ACCOUNT_LOCKED,
+        SecurityEvent.LOGIN_SUCCEEDED,
+        SecurityEvent.TOKEN_REFRESHED,
+        SecurityEvent.REFRESH_TOKEN_REUSED,
+        SecurityEvent.PASSWORD_CHANGED,
+        SecurityEvent.ROLE_CHANGED,
+        SecurityEvent.DEACTIVATED,
         SecurityEvent.LOGGED_OUT,
     }
     role_change = next(r for r in audit if r["audit_event"] == "role_changed")

@@ -59,11 +59,15 @@ async def test_twenty_wrong_passwords_lock_the_account(guarded: RunningAuth, cap
         wrong = [await _login(client, user["email"], f"Wrong-Password-{i}") for i in range(20)]
         assert {r.status_code for r, _ in wrong} == {401}
         right, _ = await _login(client, user["email"], PASSWORD)
-    assert _shape(right) == _shape(wrong[0][0]) == (
-        401,
-        "Invalid email or password",
-        ["error", "error_code", "request_id", "success", "timestamp"],
-        "Bearer",
+    assert (
+        _shape(right)
+        == _shape(wrong[0][0])
+        == (
+            401,
+            "Invalid email or password",
+            ["error", "error_code", "request_id", "success", "timestamp"],
+            "Bearer",
+        )
     )
     assert LOGIN_ATTEMPTS.labels("locked")._value.get() == locked_before + 1
     locked_events = [r for r in caplog.records if getattr(r, "audit_event", None) == "account_locked"]
@@ -113,8 +117,10 @@ async def test_lockout_and_unknown_email_answers_are_indistinguishable(guarded: 
 
 async def test_one_client_ip_over_its_failure_budget_gets_429(guarded: RunningAuth) -> None:
     async with guarded.client("10.1.0.5") as client:
-        codes = [(await _login(client, new_email("spray"), "Wrong-Password-1"))[0].status_code
-                 for _ in range(IP_LIMIT)]
+        codes = [
+            (await _login(client, new_email("spray"), "Wrong-Password-1"))[0].status_code
+            for _ in range(IP_LIMIT)
+        ]
         assert set(codes) == {401}
         refused, _ = await _login(client, new_email("spray"), "Wrong-Password-1")
         assert refused.status_code == 429

@@ -52,7 +52,9 @@ def test_policy_names_each_broken_rule(password: str, problem: str) -> None:
 def test_policy_accepts_a_strong_password_and_refuses_the_email() -> None:
     assert PasswordPolicy().problems("Correct-Horse-9") == []
     assert PasswordPolicy().problems("Zürich-Straße-9") == []
-    assert "must not be the email address" in PasswordPolicy().problems("Me@Example.com1", email="me@example.com1")
+    assert "must not be the email address" in PasswordPolicy().problems(
+        "Me@Example.com1", email="me@example.com1"
+    )
 
 
 async def test_hasher_verifies_and_flags_old_parameters() -> None:
@@ -86,9 +88,22 @@ def test_emails_are_normalised(raw: str, normalized: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "plain", "a@b", "a@@example.com", "a b@example.com", ".a@example.com", "a..b@example.com",
-     "a@-example.com", "a@example.c0m", "a@example", "x" * 65 + "@example.com", "a@" + "b" * 250 + ".com",
-     "a@exa_mple.com", "<script>@example.com"],
+    [
+        "",
+        "plain",
+        "a@b",
+        "a@@example.com",
+        "a b@example.com",
+        ".a@example.com",
+        "a..b@example.com",
+        "a@-example.com",
+        "a@example.c0m",
+        "a@example",
+        "x" * 65 + "@example.com",
+        "a@" + "b" * 250 + ".com",
+        "a@exa_mple.com",
+        "<script>@example.com",
+    ],
 )
 def test_invalid_emails_are_refused(raw: str) -> None:
     with pytest.raises(BadRequest, match="Invalid email address"):
@@ -141,7 +156,9 @@ def test_bad_key_files_are_refused(tmp_path: Path) -> None:
         load_keys(tmp_path / "missing")
 
 
-def test_schedule_publishes_before_signing_and_keeps_retired_keys_for_the_token_lifetime(tmp_path: Path) -> None:
+def test_schedule_publishes_before_signing_and_keeps_retired_keys_for_the_token_lifetime(
+    tmp_path: Path,
+) -> None:
     first = _key(tmp_path, T0)
     second = _key(tmp_path, T0 + timedelta(days=30))
     keys = load_keys(tmp_path)
@@ -159,7 +176,11 @@ def test_schedule_publishes_before_signing_and_keeps_retired_keys_for_the_token_
     assert [k.kid for k in rotated.retired] == [first.kid]  # its tokens are still verifiable
 
     later = at(T0 + timedelta(days=30) + DELAY + RETENTION)
-    assert later.active.kid == second.kid and later.retired == () and [k.kid for k in later.expired] == [first.kid]
+    assert (
+        later.active.kid == second.kid
+        and later.retired == ()
+        and [k.kid for k in later.expired] == [first.kid]
+    )
     assert [k["kid"] for k in later.jwks()["keys"]] == [second.kid]
     assert prune(tmp_path, later.expired) == [first.kid]
     assert [k.kid for k in load_keys(tmp_path)] == [second.kid]
@@ -189,7 +210,9 @@ def test_keyring_reload_picks_up_rotation_and_survives_a_bad_file(tmp_path: Path
     ring = KeyRing(tmp_path, activation_delay=DELAY, retention=RETENTION, clock=lambda: now[0])
     first = _key(tmp_path, T0)
     ring.load()
-    issuer = AccessTokenIssuer(ring, issuer="iss", audience="aud", ttl=timedelta(minutes=15), clock=lambda: now[0])
+    issuer = AccessTokenIssuer(
+        ring, issuer="iss", audience="aud", ttl=timedelta(minutes=15), clock=lambda: now[0]
+    )
     old_token = issuer.issue(user_id="u1", email="u1@example.com", role="casual").token
 
     second = _key(tmp_path, T0 + timedelta(hours=1))
@@ -203,8 +226,12 @@ def test_keyring_reload_picks_up_rotation_and_survives_a_bad_file(tmp_path: Path
     published = {k["kid"]: k for k in ring.jwks()["keys"]}
     assert set(published) == {first.kid, second.kid}
     options = {"verify_exp": False, "verify_iat": False}
-    assert jwt.decode(old_token, PyJWK(published[first.kid]).key, algorithms=["EdDSA"],
-                      audience="aud", options=options)["sub"] == "u1"
+    assert (
+        jwt.decode(
+            old_token, PyJWK(published[first.kid]).key, algorithms=["EdDSA"], audience="aud", options=options
+        )["sub"]
+        == "u1"
+    )
 
     (tmp_path / "20990101T000000Z-dead.pem").write_text("garbage")
     ring.reload()  # logs and keeps the loaded keys

@@ -53,7 +53,9 @@ async def test_account_changes_are_published_in_order(served: RunningAuth) -> No
     user = await served.register()
     headers = bearer(admin["access_token"])
     async with served.client() as client:
-        await client.put(f"/api/v1/auth/users/{user['id']}/role", headers=headers, json={"role": "professional"})
+        await client.put(
+            f"/api/v1/auth/users/{user['id']}/role", headers=headers, json={"role": "professional"}
+        )
         await client.post(f"/api/v1/auth/users/{user['id']}/deactivate", headers=headers)
         await client.post(f"/api/v1/auth/users/{user['id']}/reactivate", headers=headers)
     events = await _events_for(served.settings.kafka_bootstrap_servers or "", user["id"], 4)
@@ -108,7 +110,9 @@ async def test_grpc_get_user(served: RunningAuth, stub) -> None:
 async def test_grpc_introspect_token(served: RunningAuth, stub) -> None:
     user = await served.register()
     tokens = await served.login(user["email"])
-    live = await stub.IntrospectToken(auth_pb2.IntrospectTokenRequest(token=tokens["access_token"]), timeout=5)
+    live = await stub.IntrospectToken(
+        auth_pb2.IntrospectTokenRequest(token=tokens["access_token"]), timeout=5
+    )
     assert live.active and live.user_id == user["id"] and live.role == users_pb2.ROLE_CASUAL
     assert live.expires_at.seconds - live.issued_at.seconds == 900
 
@@ -117,7 +121,9 @@ async def test_grpc_introspect_token(served: RunningAuth, stub) -> None:
 
     async with served.components.pool.acquire() as conn:
         await conn.execute("UPDATE users SET is_active = false WHERE id = $1", uuid.UUID(user["id"]))
-    inactive = await stub.IntrospectToken(auth_pb2.IntrospectTokenRequest(token=tokens["access_token"]), timeout=5)
+    inactive = await stub.IntrospectToken(
+        auth_pb2.IntrospectTokenRequest(token=tokens["access_token"]), timeout=5
+    )
     assert not inactive.active and inactive.inactive_reason == auth_pb2.INACTIVE_REASON_ACCOUNT_INACTIVE
 
     other = await served.register()

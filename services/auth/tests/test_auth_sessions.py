@@ -83,7 +83,9 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_family(auth: RunningA
         me = await client.get("/api/v1/auth/me", headers=bearer(second["access_token"]))
         assert me.status_code == 401 and me.json()["error"] == "token revoked"
         # another login (another family) is unaffected
-        other = await client.post("/api/v1/auth/refresh", json={"refresh_token": other_session["refresh_token"]})
+        other = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": other_session["refresh_token"]}
+        )
         assert other.status_code == 200
 
 

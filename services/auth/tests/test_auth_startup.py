@@ -27,7 +27,9 @@ async def test_bootstrap_admin_from_a_password_file(auth_settings, tmp_path: Pat
     secret = tmp_path / "admin-password"
     secret.write_text(ADMIN_PASSWORD + "\n")
     email = new_email("admin")
-    settings = auth_settings(auth_bootstrap_admin_email=email.upper(), auth_bootstrap_admin_password_file=secret)
+    settings = auth_settings(
+        auth_bootstrap_admin_email=email.upper(), auth_bootstrap_admin_password_file=secret
+    )
     async with running_auth(settings) as running:
         status, body = await _login_status(running, email, ADMIN_PASSWORD)
         assert status == 200 and body["data"]["user"]["role"] == "admin"
@@ -83,7 +85,9 @@ async def test_unusable_bootstrap_configuration_stops_start_up(
     monkeypatch.setenv("MIGRATE_ON_START", "1")  # production mode leaves migrations to a job
     keys = tmp_path / "keys"
     generate_key(keys)
-    settings = auth_settings(auth_bootstrap_admin_email=new_email("admin"), auth_signing_keys_dir=keys, **overrides)
+    settings = auth_settings(
+        auth_bootstrap_admin_email=new_email("admin"), auth_signing_keys_dir=keys, **overrides
+    )
     with pytest.raises(BootstrapError, match=message):
         async with running_auth(settings):
             pass
@@ -112,7 +116,9 @@ async def test_jwks_and_rotation_without_restart(auth_settings) -> None:
 
             user = await running.register()
             old = await running.login(user["email"])
-            second = generate_key(settings.signing_keys_dir, "RS256", now=datetime.now(UTC) + timedelta(seconds=1))
+            second = generate_key(
+                settings.signing_keys_dir, "RS256", now=datetime.now(UTC) + timedelta(seconds=1)
+            )
             await asyncio.sleep(1.1)
             running.components.keyring.reload()  # what the watcher does every reload interval
 
@@ -120,8 +126,14 @@ async def test_jwks_and_rotation_without_restart(auth_settings) -> None:
             assert kids == {first["kid"], second.kid}
             new = await running.login(user["email"])
             assert jwt.get_unverified_header(new["access_token"]) == {
-                "alg": "RS256", "kid": second.kid, "typ": "JWT"
+                "alg": "RS256",
+                "kid": second.kid,
+                "typ": "JWT",
             }
             # tokens signed by the previous key keep working until they expire
-            assert (await client.get("/api/v1/auth/me", headers=bearer(old["access_token"]))).status_code == 200
-            assert (await client.get("/api/v1/auth/me", headers=bearer(new["access_token"]))).status_code == 200
+            assert (
+                await client.get("/api/v1/auth/me", headers=bearer(old["access_token"]))
+            ).status_code == 200
+            assert (
+                await client.get("/api/v1/auth/me", headers=bearer(new["access_token"]))
+            ).status_code == 200

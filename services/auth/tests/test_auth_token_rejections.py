@@ -40,7 +40,9 @@ def forged_tokens(auth: RunningAuth, user: dict[str, Any], genuine: str) -> dict
     key = auth.components.keyring.signing_key()
 
     def signed(**overrides: Any) -> str:
-        return jwt.encode(_claims(user, **overrides), key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+        return jwt.encode(
+            _claims(user, **overrides), key.private_key, algorithm="EdDSA", headers={"kid": key.kid}
+        )
 
     header, payload, signature = genuine.split(".")
     elevated = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -52,14 +54,22 @@ def forged_tokens(auth: RunningAuth, user: dict[str, Any], genuine: str) -> dict
         "tampered": f"{header}.{_b64(json.dumps(elevated).encode())}.{signature}",
         "alg_none": f"{unsigned_header}.{_b64(json.dumps(_claims(user)).encode())}.",
         "wrong_key": jwt.encode(_claims(user), stranger, algorithm="EdDSA", headers={"kid": key.kid}),
-        "unknown_kid": jwt.encode(_claims(user), stranger, algorithm="EdDSA", headers={"kid": "20200101T000000Z-beef"}),
+        "unknown_kid": jwt.encode(
+            _claims(user), stranger, algorithm="EdDSA", headers={"kid": "20200101T000000Z-beef"}
+        ),
         "wrong_audience": signed(aud="someone-else"),
         "wrong_issuer": signed(iss="evil-auth"),
-        "hs256_with_public_key": jwt.encode(_claims(user), "the-public-key-misused-as-an-hmac-secret", algorithm="HS256",
-                                            headers={"kid": key.kid}),
+        "hs256_with_public_key": jwt.encode(
+            _claims(user),
+            "the-public-key-misused-as-an-hmac-secret",
+            algorithm="HS256",
+            headers={"kid": key.kid},
+        ),
         "missing_claim": jwt.encode(
             {k: v for k, v in _claims(user).items() if k != "jti"},
-            key.private_key, algorithm="EdDSA", headers={"kid": key.kid},
+            key.private_key,
+            algorithm="EdDSA",
+            headers={"kid": key.kid},
         ),
         "garbage": "not.a.jwt",
     }
@@ -74,8 +84,18 @@ async def victim(auth: RunningAuth) -> tuple[dict[str, Any], dict[str, str]]:
 
 @pytest.mark.parametrize(
     "kind",
-    ["expired", "tampered", "alg_none", "wrong_key", "unknown_kid", "wrong_audience", "wrong_issuer",
-     "hs256_with_public_key", "missing_claim", "garbage"],
+    [
+        "expired",
+        "tampered",
+        "alg_none",
+        "wrong_key",
+        "unknown_kid",
+        "wrong_audience",
+        "wrong_issuer",
+        "hs256_with_public_key",
+        "missing_claim",
+        "garbage",
+    ],
 )
 async def test_forged_or_stale_tokens_get_401(auth: RunningAuth, victim, kind: str) -> None:
     _, tokens = victim

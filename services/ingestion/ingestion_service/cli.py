@@ -49,12 +49,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     backfill = sub.add_parser("backfill", help="store history from data directories or the simulator")
     backfill.add_argument("--source", choices=("files", "synthetic"), default="files")
-    backfill.add_argument("--data-dir", action="append", type=Path, default=[],
-                          help="a directory of data files (repeatable; files are recognised by header)")
+    backfill.add_argument(
+        "--data-dir",
+        action="append",
+        type=Path,
+        default=[],
+        help="a directory of data files (repeatable; files are recognised by header)",
+    )
     backfill.add_argument("--from", dest="start", help="first open time to store (ISO date)")
     backfill.add_argument("--to", dest="end", help="last open time to store (ISO date)")
-    backfill.add_argument("--interval", action="append", choices=STORED_INTERVALS,
-                          help="only these intervals (repeatable; default all)")
+    backfill.add_argument(
+        "--interval",
+        action="append",
+        choices=STORED_INTERVALS,
+        help="only these intervals (repeatable; default all)",
+    )
     backfill.add_argument("--days", type=int, default=400, help="synthetic: days of daily history")
     backfill.add_argument("--intraday-days", type=int, default=30, help="synthetic: days of 1h/4h candles")
     backfill.add_argument("--report", type=Path, help="where to write the full JSON report")
@@ -90,8 +99,12 @@ def main(argv: Sequence[str]) -> int:
 def _feed(settings: IngestionSettings, args: argparse.Namespace, pool: Any) -> Feed:
     if args.source == "synthetic":
         # the service's seed: a different one would start a new market over the stored one
-        return SyntheticFeed(pool, seed=settings.ingestion_synthetic_seed, history_days=args.days,
-                             intraday_days=args.intraday_days)
+        return SyntheticFeed(
+            pool,
+            seed=settings.ingestion_synthetic_seed,
+            history_days=args.days,
+            intraday_days=args.intraday_days,
+        )
     intervals = args.interval or STORED_INTERVALS
     return FilesFeed(args.data_dir, intervals=intervals, start=args.start, end=args.end)
 
@@ -139,8 +152,10 @@ async def _status(settings: IngestionSettings, *, as_json: bool, max_gaps: int) 
     pool = await create_pool(url, SCHEMA, min_size=1, max_size=2, register_metrics=False)
     try:
         if await pool.fetchval("SELECT to_regclass('candles')") is None:
-            print("ingestion: the schema is not migrated yet (run `python -m ingestion_service migrate`)",
-                  file=sys.stderr)
+            print(
+                "ingestion: the schema is not migrated yet (run `python -m ingestion_service migrate`)",
+                file=sys.stderr,
+            )
             return 1
         coverage = await candle_store.coverage(pool)
         gaps = await candle_store.gaps(pool)
@@ -153,15 +168,25 @@ async def _status(settings: IngestionSettings, *, as_json: bool, max_gaps: int) 
         gap_count[gap.symbol, gap.interval] = gap_count.get((gap.symbol, gap.interval), 0) + 1
     coverage_rows: list[dict[str, Any]] = [
         {
-            "symbol": c.symbol, "interval": c.interval, "candles": c.candles,
-            "first": c.first.isoformat(), "last": c.last.isoformat(), "missing": c.missing,
-            "gaps": gap_count.get((c.symbol, c.interval), 0), "sources": c.sources,
+            "symbol": c.symbol,
+            "interval": c.interval,
+            "candles": c.candles,
+            "first": c.first.isoformat(),
+            "last": c.last.isoformat(),
+            "missing": c.missing,
+            "gaps": gap_count.get((c.symbol, c.interval), 0),
+            "sources": c.sources,
         }
         for c in coverage
     ]
     gap_rows: list[dict[str, Any]] = [
-        {"symbol": g.symbol, "interval": g.interval, "after": g.after.isoformat(),
-         "before": g.before.isoformat(), "missing": g.missing}
+        {
+            "symbol": g.symbol,
+            "interval": g.interval,
+            "after": g.after.isoformat(),
+            "before": g.before.isoformat(),
+            "missing": g.missing,
+        }
         for g in gaps
     ]
     document = {
@@ -176,16 +201,24 @@ async def _status(settings: IngestionSettings, *, as_json: bool, max_gaps: int) 
     header = ("symbol", "interval", "candles", "first", "last", "missing", "gaps")
     print("{:<8} {:<8} {:>8} {:<20} {:<20} {:>8} {:>5}".format(*header))
     for row in coverage_rows:
-        print(f"{row['symbol']:<8} {row['interval']:<8} {row['candles']:>8} {row['first'][:19]:<20} "
-              f"{row['last'][:19]:<20} {row['missing']:>8} {row['gaps']:>5}")
+        print(
+            f"{row['symbol']:<8} {row['interval']:<8} {row['candles']:>8} {row['first'][:19]:<20} "
+            f"{row['last'][:19]:<20} {row['missing']:>8} {row['gaps']:>5}"
+        )
     print(f"\n{len(gaps)} gaps" + (f" (first {max_gaps}):" if gaps else ""))
     for item in gap_rows[:max_gaps]:
-        print(f"  {item['symbol']} {item['interval']}: {item['missing']} missing between {item['after']} "
-              f"and {item['before']}")
+        print(
+            f"  {item['symbol']} {item['interval']}: {item['missing']} missing between {item['after']} "
+            f"and {item['before']}"
+        )
     if latest is not None:
-        print(f"\nlatest snapshot: {latest['taken_at'].isoformat()} total market cap "
-              f"{latest['total_market_cap']} fear & greed {latest['fear_greed']} ({latest['source']})")
+        print(
+            f"\nlatest snapshot: {latest['taken_at'].isoformat()} total market cap "
+            f"{latest['total_market_cap']} fear & greed {latest['fear_greed']} ({latest['source']})"
+        )
     for run in recent:
-        print(f"import run {run['id']} {run['source']} at {run['finished_at']:%Y-%m-%d %H:%M:%S}: "
-              f"{json.dumps(run['summary'].get('candles_stored'))}")
+        print(
+            f"import run {run['id']} {run['source']} at {run['finished_at']:%Y-%m-%d %H:%M:%S}: "
+            f"{json.dumps(run['summary'].get('candles_stored'))}"
+        )
     return 0

@@ -68,8 +68,9 @@ class MarketDataGrpcService(pb_grpc.MarketDataServiceServicer):
     async def GetLatestSnapshot(
         self, request: pb.GetLatestSnapshotRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetLatestSnapshotResponse:
-        top = _bounded(request.top_assets, default=DEFAULT_TOP_ASSETS, maximum=MAX_TOP_ASSETS,
-                       name="top_assets")
+        top = _bounded(
+            request.top_assets, default=DEFAULT_TOP_ASSETS, maximum=MAX_TOP_ASSETS, name="top_assets"
+        )
         row = await snapshot_store.latest_snapshot(self.pool)
         if row is None:
             raise NotFound("no market snapshot has been stored yet")
@@ -99,8 +100,11 @@ class MarketDataGrpcService(pb_grpc.MarketDataServiceServicer):
         return pb.GetUniverseResponse(
             assets=[
                 pb.UniverseAsset(
-                    symbol=r["symbol"], name=r["name"], sector=r["sector"] or "",
-                    market_cap_rank=r["market_cap_rank"] or 0, quote=events.asset_quote(r),
+                    symbol=r["symbol"],
+                    name=r["name"],
+                    sector=r["sector"] or "",
+                    market_cap_rank=r["market_cap_rank"] or 0,
+                    quote=events.asset_quote(r),
                 )
                 for r in rows
             ],

@@ -177,8 +177,10 @@ class IngestionPipeline:
             index = {rows.key(i): i for i in range(len(rows))}
             ordered = sorted(outcome.new_live_keys, key=_event_order)
             await outbox.enqueue_many(
-                conn, topics.MARKET_CANDLES.name,
-                [events.candle_closed(rows.candle(index[key])) for key in ordered], schema=SCHEMA,
+                conn,
+                topics.MARKET_CANDLES.name,
+                [events.candle_closed(rows.candle(index[key])) for key in ordered],
+                schema=SCHEMA,
             )
             result.events[topics.MARKET_CANDLES.name] += len(outcome.new_live_keys)
         result.add_candles(outcome.counts)
@@ -195,8 +197,9 @@ class IngestionPipeline:
             day_before = await snapshot_store.market_cap_before(conn, row["taken_at"])
             quotes = await asset_store.universe(conn, limit=SNAPSHOT_EVENT_ASSETS, as_of=row["taken_at"])
             message = events.snapshot_message(row, market_cap_day_before=day_before, quotes=quotes)
-            await outbox.enqueue(conn, topics.MARKET_SNAPSHOTS.name, events.snapshot_taken(message),
-                                 schema=SCHEMA)
+            await outbox.enqueue(
+                conn, topics.MARKET_SNAPSHOTS.name, events.snapshot_taken(message), schema=SCHEMA
+            )
         result.events[topics.MARKET_SNAPSHOTS.name] += len(outcome.new_live)
         result.snapshots.update(
             {"inserted": outcome.inserted, "updated": outcome.updated, "unchanged": outcome.unchanged}

@@ -109,8 +109,9 @@ class FeedRunner:
                 self.failed.set()
                 FEED_ERRORS.labels(self.feed.name).inc()
                 delay = min(self.max_retry_delay, self.retry_delay * 2 ** (failures - 1))
-                log.warning("feed failed; restarting", extra={"feed": self.feed.name, "delay_s": delay},
-                            exc_info=True)
+                log.warning(
+                    "feed failed; restarting", extra={"feed": self.feed.name, "delay_s": delay}, exc_info=True
+                )
                 await asyncio.sleep(delay)
 
     async def _backfill(self) -> None:
@@ -132,6 +133,8 @@ class FeedRunner:
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
                 attempt += 1
                 delay = min(self.max_retry_delay, self.retry_delay * 2 ** (attempt - 1))
-                log.warning("storing a batch failed; retrying",
-                            extra={"error": str(exc), "delay_s": delay, "attempt": attempt})
+                log.warning(
+                    "storing a batch failed; retrying",
+                    extra={"error": str(exc), "delay_s": delay, "attempt": attempt},
+                )
                 await asyncio.sleep(delay)

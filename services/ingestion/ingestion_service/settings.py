@@ -84,9 +84,7 @@ class IngestionSettings(ServiceSettings):
     #: every read needs a valid access token of any role, verified against JWKS_URL).
     ingestion_public_reads: bool | None = None
 
-    _split_lists = field_validator(
-        "ingestion_symbols", "ingestion_replay_intervals", mode="before"
-    )(_split)
+    _split_lists = field_validator("ingestion_symbols", "ingestion_replay_intervals", mode="before")(_split)
 
     @field_validator("ingestion_symbols")
     @classmethod

@@ -58,8 +58,11 @@ def create_feed(settings: IngestionSettings, pool: asyncpg.Pool) -> Feed:
         directory = data_dir(settings, required=True)
         assert directory is not None
         return ReplayFeed(
-            pool, [directory], intervals=settings.ingestion_replay_intervals,
-            start=settings.ingestion_replay_start, speed=settings.ingestion_replay_speed,
+            pool,
+            [directory],
+            intervals=settings.ingestion_replay_intervals,
+            start=settings.ingestion_replay_start,
+            speed=settings.ingestion_replay_speed,
         )
     endpoints = LiveEndpoints(
         binance_rest=settings.ingestion_binance_rest_url,

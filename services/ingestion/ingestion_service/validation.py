@@ -60,13 +60,22 @@ def check_history(frame: pd.DataFrame, *, as_of: datetime) -> tuple[CandleRows, 
     rejected: list[Rejection] = []
     for interval, part in frame.groupby("interval", sort=False):
         if interval not in STORED_INTERVALS:
-            log.warning("candles of an interval the service does not store were skipped",
-                        extra={"interval": interval, "rows": len(part)})
+            log.warning(
+                "candles of an interval the service does not store were skipped",
+                extra={"interval": interval, "rows": len(part)},
+            )
             continue
         marked_open = ~part["is_closed"].astype(bool)
         for row in part[marked_open].itertuples(index=False):
-            rejected.append(Rejection(CHECK_FILE, -1, RejectReason.INCOMPLETE_CANDLE, str(row.symbol),
-                                      pd.Timestamp(row.open_time).isoformat()))
+            rejected.append(
+                Rejection(
+                    CHECK_FILE,
+                    -1,
+                    RejectReason.INCOMPLETE_CANDLE,
+                    str(row.symbol),
+                    pd.Timestamp(row.open_time).isoformat(),
+                )
+            )
         part = part[~marked_open]
         clean, scratch = validate_candles(part, interval=str(interval), as_of=as_of, file=CHECK_FILE)
         parts.append(clean)

@@ -50,4 +50,3 @@ def data_dir() -> Path:
             pytest.fail("market data directory not found (set CP_DATA_DIR)")
         pytest.skip("market data directory not found (set CP_DATA_DIR)")
     return Path(found)
-

@@ -21,13 +21,26 @@ async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 20.0
         await asyncio.sleep(0.05)
 
 
-def candle(symbol: str = "BTC", interval: str = "1h", open_time: datetime | str = "2024-01-01T00:00Z",
-           close: float = 100.0, **changes: object) -> Candle:
+def candle(
+    symbol: str = "BTC",
+    interval: str = "1h",
+    open_time: datetime | str = "2024-01-01T00:00Z",
+    close: float = 100.0,
+    **changes: object,
+) -> Candle:
     opened = pd.Timestamp(open_time).to_pydatetime().astimezone(UTC)
     values: dict[str, object] = {
-        "symbol": symbol, "interval": interval, "open_time": opened, "open": close * 0.99,
-        "high": close * 1.02, "low": close * 0.97, "close": close, "volume": 10.0,
-        "quote_volume": 10.0 * close, "source": "binance", "quote": "USDT",
+        "symbol": symbol,
+        "interval": interval,
+        "open_time": opened,
+        "open": close * 0.99,
+        "high": close * 1.02,
+        "low": close * 0.97,
+        "close": close,
+        "volume": 10.0,
+        "quote_volume": 10.0 * close,
+        "source": "binance",
+        "quote": "USDT",
     }
     values.update(changes)
     return Candle(**values)  # type: ignore[arg-type]

@@ -24,8 +24,12 @@ FOLDERS = ("daily/binance_spot_2017-2026", "market", "sentiment", "metadata")
 def _cli(database_url: str, state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "CP_STATE_DIR": str(state_dir), "ENVIRONMENT": "test"}
     return subprocess.run(
-        [sys.executable, "-m", "ingestion_service", *args], capture_output=True, text=True, env=env,
-        timeout=240, check=False,
+        [sys.executable, "-m", "ingestion_service", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
     )
 
 
@@ -43,7 +47,9 @@ async def _fingerprint(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def runs(data_dir: Path, fresh_database: Callable[..., str], tmp_path_factory: pytest.TempPathFactory) -> dict:
+def runs(
+    data_dir: Path, fresh_database: Callable[..., str], tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     url = fresh_database("ingestion_cli")  # not migrated: the command migrates first
     state = tmp_path_factory.mktemp("cli-state")
     args = [part for folder in FOLDERS for part in ("--data-dir", str(data_dir / folder))]
@@ -71,11 +77,16 @@ def test_first_run_stores_every_accepted_candle_and_lists_every_rejected_row(
 
 async def test_second_run_changes_nothing(runs: dict) -> None:
     before = await _fingerprint(runs["url"])
-    again = _cli(runs["url"], runs["state"], "backfill", *runs["args"], "--report", str(runs["state"] / "2.json"))
+    again = _cli(
+        runs["url"], runs["state"], "backfill", *runs["args"], "--report", str(runs["state"] / "2.json")
+    )
     assert again.returncode == 0, again.stderr
     summary = json.loads(again.stdout)
-    assert summary["candles_stored"] == {"inserted": 0, "updated": 0,
-                                         "unchanged": runs["first"]["candles_stored"]["inserted"]}
+    assert summary["candles_stored"] == {
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": runs["first"]["candles_stored"]["inserted"],
+    }
     assert summary["snapshots_stored"]["inserted"] == summary["snapshots_stored"]["updated"] == 0
     assert summary["assets_changed"] == 0 and sum(summary["events_enqueued"].values()) == 0
     assert await _fingerprint(runs["url"]) == before  # row counts, every value and timestamp, no new event

@@ -66,10 +66,13 @@ async def test_synthetic_history_then_an_accelerated_day(synthetic_pool: asyncpg
     day = ORIGIN + timedelta(days=9)
     hours = await pool.fetch(
         "SELECT open, high, low, close FROM candles WHERE symbol = 'ETH' AND interval = '1h' "
-        "AND open_time >= $1 AND open_time < $2 ORDER BY open_time", day, day + timedelta(days=1),
+        "AND open_time >= $1 AND open_time < $2 ORDER BY open_time",
+        day,
+        day + timedelta(days=1),
     )
     daily = await pool.fetchrow(
-        "SELECT open, high, low, close FROM candles WHERE symbol = 'ETH' AND interval = '1d' AND open_time = $1", day
+        "SELECT open, high, low, close FROM candles WHERE symbol = 'ETH' AND interval = '1d' AND open_time = $1",
+        day,
     )
     assert len(hours) == 24 and daily["open"] == hours[0]["open"] and daily["close"] == hours[-1]["close"]
     assert daily["high"] == max(h["high"] for h in hours) and daily["low"] == min(h["low"] for h in hours)
@@ -80,15 +83,19 @@ async def test_synthetic_history_then_an_accelerated_day(synthetic_pool: asyncpg
     assert live.events["market.candles.v1"] == live.candle_total("inserted")
     taken = await pool.fetchval("SELECT max(taken_at) FROM market_snapshots")
     assert taken == ORIGIN + timedelta(days=11)  # the day's snapshot, taken at its close
-    ranks = await pool.fetchval("SELECT count(DISTINCT market_cap_rank) FROM assets WHERE source = 'synthetic'")
+    ranks = await pool.fetchval(
+        "SELECT count(DISTINCT market_cap_rank) FROM assets WHERE source = 'synthetic'"
+    )
     assert ranks == 42
 
 
 async def test_a_restarted_synthetic_market_resumes_where_it_stopped(synthetic_pool: asyncpg.Pool) -> None:
     pool = synthetic_pool
     pipeline = IngestionPipeline(pool, event_window=timedelta(hours=3))
-    before = {t: await table_checksum(pool, t, o) for t, o in
-              (("candles", "symbol, interval, open_time"), ("market_snapshots", "taken_at"))}
+    before = {
+        t: await table_checksum(pool, t, o)
+        for t, o in (("candles", "symbol, interval, open_time"), ("market_snapshots", "taken_at"))
+    }
     events_before = await outbox_count(pool)
     last_hour = await pool.fetchval("SELECT max(open_time) FROM candles WHERE interval = '1h'")
     last_close = await pool.fetchval(
@@ -101,8 +108,10 @@ async def test_a_restarted_synthetic_market_resumes_where_it_stopped(synthetic_p
     # resumed from the checkpoint of the last day close (midnight), not from the origin: only the
     # hour after it was simulated and re-written
     assert again.candle_total("unchanged") == 42
-    after = {t: await table_checksum(pool, t, o) for t, o in
-             (("candles", "symbol, interval, open_time"), ("market_snapshots", "taken_at"))}
+    after = {
+        t: await table_checksum(pool, t, o)
+        for t, o in (("candles", "symbol, interval, open_time"), ("market_snapshots", "taken_at"))
+    }
     assert after == before and await outbox_count(pool) == events_before
     (step,) = [b async for b in _first(feed)]
     btc = next(c for c in step.candles if c.symbol == "BTC" and c.interval == "1h")
@@ -131,7 +140,10 @@ async def test_replay_streams_stored_history_in_close_time_order(
     data_dir: Path, migrated_database: Callable[[], str], tmp_path: Path
 ) -> None:
     copy = tmp_path / "data"
-    for relative in ("intraday/binance_spot_4h_2017-2026/BTCUSDT_4h.csv", "sentiment/alternative_me_fng/fear_greed.csv"):
+    for relative in (
+        "intraday/binance_spot_4h_2017-2026/BTCUSDT_4h.csv",
+        "sentiment/alternative_me_fng/fear_greed.csv",
+    ):
         (copy / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(data_dir / relative, copy / relative)
     pool = await create_pool(migrated_database(), SCHEMA, min_size=1, max_size=2, register_metrics=False)
@@ -145,7 +157,9 @@ async def test_replay_streams_stored_history_in_close_time_order(
         replayed = await _stream(feed, pipeline, steps=10_000)
         # 25 Dec 00:00 .. 31 Dec 16:00 (the 20:00 candle was still open in the file)
         assert replayed.candle_total("inserted") == 6 * 6 + 5 == replayed.events["market.candles.v1"]
-        opened = [r["open_time"] for r in await pool.fetch("SELECT open_time FROM candles ORDER BY open_time")]
+        opened = [
+            r["open_time"] for r in await pool.fetch("SELECT open_time FROM candles ORDER BY open_time")
+        ]
         assert opened[-1] == datetime(2023, 12, 31, 16, tzinfo=UTC)
         assert replayed.events["market.snapshots.v1"] == 6  # the days 26..31 Dec as the clock passed them
         again = ReplayFeed(pool, [copy], intervals=["4h"], start=start, speed=math.inf)

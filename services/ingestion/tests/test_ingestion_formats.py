@@ -118,7 +118,10 @@ async def test_a_reused_ticker_is_stored_as_two_assets(stored: tuple[asyncpg.Poo
         )
         assert luna < collapse <= luna2
     # 13,886 rows renamed, the last of them still open at download time
-    assert await pool.fetchval("SELECT count(*) FROM candles WHERE symbol = 'LUNA2' AND interval = '1h'") == 13885
+    assert (
+        await pool.fetchval("SELECT count(*) FROM candles WHERE symbol = 'LUNA2' AND interval = '1h'")
+        == 13885
+    )
     assert await pool.fetchval("SELECT name FROM assets WHERE symbol = 'LUNA2'")
 
 

@@ -44,12 +44,20 @@ async def empty_tables(pool: asyncpg.Pool) -> None:
 
 def live_feed(http_server: HttpServerThread, ws_url: str = "ws://127.0.0.1:9", **kwargs: object) -> LiveFeed:
     endpoints = LiveEndpoints(
-        binance_rest=f"{http_server.url}/binance", binance_ws=ws_url,
-        coingecko=f"{http_server.url}/coingecko/api/v3", fear_greed=f"{http_server.url}/altme",
+        binance_rest=f"{http_server.url}/binance",
+        binance_ws=ws_url,
+        coingecko=f"{http_server.url}/coingecko/api/v3",
+        fear_greed=f"{http_server.url}/altme",
     )
     options: dict[str, object] = {
-        "symbols": ["BTC", "ETH"], "history_days": 3, "intraday_days": 1, "policy": FAST,
-        "stream_intervals": ["1h"], "clock": lambda: CLOCK, "snapshot_interval": 3600, "universe_interval": 3600,
+        "symbols": ["BTC", "ETH"],
+        "history_days": 3,
+        "intraday_days": 1,
+        "policy": FAST,
+        "stream_intervals": ["1h"],
+        "clock": lambda: CLOCK,
+        "snapshot_interval": 3600,
+        "universe_interval": 3600,
     }
     options.update(kwargs)
     return LiveFeed(endpoints, **options)  # type: ignore[arg-type]
@@ -73,7 +81,9 @@ async def test_backfill_through_429s_stores_universe_candles_and_snapshot(
     assert feed.coingecko.http.rate_limited == 2 and feed.rest.http.rate_limited == 1
     btc = await pool.fetchrow("SELECT name, sector, market_cap_rank FROM assets WHERE symbol = 'BTC'")
     assert (btc["name"], btc["sector"], btc["market_cap_rank"]) == ("Bitcoin", "layer1", 1)
-    daily = await pool.fetch("SELECT open_time FROM candles WHERE symbol = 'ETH' AND interval = '1d' ORDER BY 1")
+    daily = await pool.fetch(
+        "SELECT open_time FROM candles WHERE symbol = 'ETH' AND interval = '1d' ORDER BY 1"
+    )
     assert [r["open_time"] for r in daily] == [T0 + timedelta(days=d) for d in (1, 2)]
     last_hour = await pool.fetchval("SELECT max(open_time) FROM candles WHERE interval = '1h'")
     assert last_hour == T0 + timedelta(hours=91)
@@ -95,8 +105,10 @@ async def test_stream_survives_a_dropped_websocket_without_gaps_or_duplicates(
         [
             [ws_kline("BTCUSDT", "1h", at, False, 100.5), ws_kline("BTCUSDT", "1h", at, True, 101.0)],
             # after the reconnect: 91:00 was missed (the REST gap fill brings it), 92:00 arrives
-            [ws_kline("BTCUSDT", "1h", at + 2 * HOUR_MS, True, 103.0),
-             ws_kline("BTCUSDT", "1h", at + 3 * HOUR_MS, False, 104.0)],
+            [
+                ws_kline("BTCUSDT", "1h", at + 2 * HOUR_MS, True, 103.0),
+                ws_kline("BTCUSDT", "1h", at + 3 * HOUR_MS, False, 104.0),
+            ],
         ]
     )
     url = await server.start()
@@ -119,7 +131,10 @@ async def test_stream_survives_a_dropped_websocket_without_gaps_or_duplicates(
         await server.stop()
     assert server.connections == 2
     assert stored == [T0 + timedelta(hours=h) for h in (90, 91, 92)]
-    assert await pool.fetchval("SELECT close FROM candles WHERE open_time = $1", T0 + timedelta(hours=90)) == 101.0
+    assert (
+        await pool.fetchval("SELECT close FROM candles WHERE open_time = $1", T0 + timedelta(hours=90))
+        == 101.0
+    )
     keys = await pool.fetch("SELECT record_key FROM outbox WHERE topic = 'market.candles.v1'")
     assert len(keys) == 3  # each closed candle published once; the open kline never
 
@@ -130,7 +145,9 @@ async def test_only_one_replica_polls(
     clients = [create_redis(redis_url), create_redis(redis_url)]
     lock = unique_name("ingestion-live-lock")
     runners = [
-        FeedRunner(IngestionPipeline(pool), live_feed(http_server), redis=client, lock_ttl=3.0, lock_name=lock)
+        FeedRunner(
+            IngestionPipeline(pool), live_feed(http_server), redis=client, lock_ttl=3.0, lock_name=lock
+        )
         for client in clients
     ]
     tasks = [asyncio.create_task(r.run()) for r in runners]

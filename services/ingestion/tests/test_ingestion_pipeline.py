@@ -56,7 +56,9 @@ async def test_bad_live_candles_are_refused_counted_and_never_published(
     flagged_open = candle("DOT", "1h", hour, 5.0, is_closed=False)
     before = {reason: rejected(reason) for reason in [*bad, "incomplete_candle"]}
     result = await pipeline.ingest(
-        MarketBatch(source="test", as_of=NOW, candles=[good, *bad.values(), still_open, flagged_open], live=True)
+        MarketBatch(
+            source="test", as_of=NOW, candles=[good, *bad.values(), still_open, flagged_open], live=True
+        )
     )
     assert result.candle_total("inserted") == 1
     assert await pool.fetchval("SELECT array_agg(symbol) FROM candles") == ["BTC"]
@@ -87,7 +89,9 @@ async def test_history_publishes_only_new_candles_inside_the_event_window(
     assert fixed.candle_total("updated") == 1 and await outbox_count(pool, CANDLES) == 6  # no re-publish
 
 
-async def test_events_follow_close_time_then_finer_interval(pipeline: IngestionPipeline, pool: asyncpg.Pool) -> None:
+async def test_events_follow_close_time_then_finer_interval(
+    pipeline: IngestionPipeline, pool: asyncpg.Pool
+) -> None:
     day = NOW.replace(hour=0) - timedelta(days=1)
     closing_at_midnight = [
         candle("ETH", "1d", day, 2000.0),
@@ -105,9 +109,17 @@ async def test_events_follow_close_time_then_finer_interval(pipeline: IngestionP
 
 def _snapshot(taken_at: datetime, total: float, fear_greed: float | None = 50.0) -> dict[str, object]:
     row: dict[str, object] = {name: math.nan for name in SNAPSHOT_FIELDS}
-    row.update(taken_at=taken_at, total_market_cap=total, btc_dominance=50.0, eth_dominance=17.0,
-               stablecoin_dominance=6.0, fear_greed=fear_greed, fear_greed_label="Neutral",
-               stale_market_cap=False, source="test")
+    row.update(
+        taken_at=taken_at,
+        total_market_cap=total,
+        btc_dominance=50.0,
+        eth_dominance=17.0,
+        stablecoin_dominance=6.0,
+        fear_greed=fear_greed,
+        fear_greed_label="Neutral",
+        stale_market_cap=False,
+        source="test",
+    )
     return row
 
 
@@ -115,14 +127,29 @@ async def test_snapshots_publish_with_quotes_and_merge_partial_days(
     pipeline: IngestionPipeline, pool: asyncpg.Pool
 ) -> None:
     day = NOW.replace(hour=0)
-    daily = [candle(s, "1d", day - timedelta(days=d), p * (1 + d / 100)) for s, p in (("BTC", 100.0), ("ETH", 10.0))
-             for d in (1, 2)]
-    assets = pd.DataFrame({"symbol": ["BTC", "ETH"], "name": ["Bitcoin", "Ether"], "sector": ["layer1", "layer1"],
-                           "market_cap_rank": [1, 2]})
+    daily = [
+        candle(s, "1d", day - timedelta(days=d), p * (1 + d / 100))
+        for s, p in (("BTC", 100.0), ("ETH", 10.0))
+        for d in (1, 2)
+    ]
+    assets = pd.DataFrame(
+        {
+            "symbol": ["BTC", "ETH"],
+            "name": ["Bitcoin", "Ether"],
+            "sector": ["layer1", "layer1"],
+            "market_cap_rank": [1, 2],
+        }
+    )
     old, new = _snapshot(day - timedelta(days=2), 1.0e12), _snapshot(day, 1.1e12)
     await pipeline.ingest(
-        MarketBatch(source="test", as_of=day + timedelta(hours=1), candles=daily, assets=assets,
-                    snapshots=pd.DataFrame([old, new]), live=False)
+        MarketBatch(
+            source="test",
+            as_of=day + timedelta(hours=1),
+            candles=daily,
+            assets=assets,
+            snapshots=pd.DataFrame([old, new]),
+            live=False,
+        )
     )
     (event,) = await _events(pool, SNAPSHOTS)  # only the one inside the 6 h window
     snapshot = event.snapshot
@@ -136,13 +163,17 @@ async def test_snapshots_publish_with_quotes_and_merge_partial_days(
     partial = _snapshot(day, math.nan, fear_greed=80.0)
     merged = await pipeline.ingest(MarketBatch(source="test", as_of=NOW, snapshots=pd.DataFrame([partial])))
     assert merged.snapshots["updated"] == 1 and await outbox_count(pool, SNAPSHOTS) == 1
-    row = await pool.fetchrow("SELECT total_market_cap, fear_greed FROM market_snapshots WHERE taken_at = $1", day)
+    row = await pool.fetchrow(
+        "SELECT total_market_cap, fear_greed FROM market_snapshots WHERE taken_at = $1", day
+    )
     assert row["total_market_cap"] == 1.1e12 and row["fear_greed"] == 80.0
 
 
 async def test_unknown_symbols_get_an_asset_row(pipeline: IngestionPipeline, pool: asyncpg.Pool) -> None:
     await pipeline.ingest(
-        MarketBatch(source="test", as_of=NOW, candles=[candle("NEWCOIN", "1h", NOW - timedelta(hours=1))], live=True)
+        MarketBatch(
+            source="test", as_of=NOW, candles=[candle("NEWCOIN", "1h", NOW - timedelta(hours=1))], live=True
+        )
     )
     row = await pool.fetchrow("SELECT name, sector, source FROM assets WHERE symbol = 'NEWCOIN'")
     assert (row["name"], row["sector"], row["source"]) == ("NEWCOIN", None, "test")

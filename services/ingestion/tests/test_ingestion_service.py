@@ -30,7 +30,11 @@ HISTORY_DAYS = 40
 
 @pytest.fixture(scope="module")
 async def service(
-    migrated_database: Callable[[], str], redis_url: str, kafka_bootstrap_servers: str, free_port, tmp_path_factory
+    migrated_database: Callable[[], str],
+    redis_url: str,
+    kafka_bootstrap_servers: str,
+    free_port,
+    tmp_path_factory,
 ) -> AsyncIterator[dict[str, Any]]:
     grpc_port = free_port()
     settings = IngestionSettings(
@@ -50,10 +54,16 @@ async def service(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingestion") as client, \
-                grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-            yield {"app": app, "client": client, "stub": pb_grpc.MarketDataServiceStub(channel),
-                   "runtime": app.state.runtime}
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://ingestion") as client,
+            grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel,
+        ):
+            yield {
+                "app": app,
+                "client": client,
+                "stub": pb_grpc.MarketDataServiceStub(channel),
+                "runtime": app.state.runtime,
+            }
 
 
 def _runner(service: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -97,9 +107,16 @@ async def test_candles_for_a_symbol(service: dict[str, Any]) -> None:
     first = data["candles"][0]
     assert first["low"] <= min(first["open"], first["close"]) and first["source"] == "synthetic"
     start = datetime.fromisoformat(times[0])
-    ranged = (await client.get("/api/v1/market/candles/btc", params={
-        "interval": "1d", "start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat(),
-    })).json()["data"]
+    ranged = (
+        await client.get(
+            "/api/v1/market/candles/btc",
+            params={
+                "interval": "1d",
+                "start": start.isoformat(),
+                "end": (start + timedelta(days=2)).isoformat(),
+            },
+        )
+    ).json()["data"]
     assert [c["open_time"] for c in ranged["candles"]] == times[:3] and ranged["truncated"] is False
 
 
@@ -142,7 +159,8 @@ async def test_overview_and_snapshot_history(service: dict[str, Any]) -> None:
 async def test_grpc_batched_candles(service: dict[str, Any]) -> None:
     stub = service["stub"]
     reply = await stub.GetCandles(
-        pb.GetCandlesRequest(symbols=["ETH", "BTC", "NOPE"], interval=common.INTERVAL_1H, lookback=24), timeout=5
+        pb.GetCandlesRequest(symbols=["ETH", "BTC", "NOPE"], interval=common.INTERVAL_1H, lookback=24),
+        timeout=5,
     )
     assert [s.symbol for s in reply.series] == ["ETH", "BTC"] and list(reply.missing_symbols) == ["NOPE"]
     btc = reply.series[1].candles
@@ -152,7 +170,8 @@ async def test_grpc_batched_candles(service: dict[str, Any]) -> None:
     end = Timestamp()
     end.FromDatetime(btc[5].open_time.ToDatetime())
     capped = await stub.GetCandles(
-        pb.GetCandlesRequest(symbols=["BTC"], interval=common.INTERVAL_1H, lookback=3, end_time=end), timeout=5
+        pb.GetCandlesRequest(symbols=["BTC"], interval=common.INTERVAL_1H, lookback=3, end_time=end),
+        timeout=5,
     )
     assert [c.close for c in capped.series[0].candles] == [c.close for c in btc[3:6]]
     with pytest.raises(grpc.aio.AioRpcError) as bad:
@@ -179,8 +198,10 @@ async def test_the_accelerated_market_publishes_closed_candles_to_kafka(
 ) -> None:
     pool = service["runtime"].pool
     consumer = AIOKafkaConsumer(
-        topics.MARKET_CANDLES.name, bootstrap_servers=kafka_bootstrap_servers,
-        group_id=unique_name("ingestion-test"), auto_offset_reset="latest",
+        topics.MARKET_CANDLES.name,
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=unique_name("ingestion-test"),
+        auto_offset_reset="latest",
     )
     await consumer.start()
     try:
@@ -218,15 +239,20 @@ async def test_reads_need_a_token_when_not_public(
     migrated_database: Callable[[], str], kafka_bootstrap_servers: str, tmp_path_factory
 ) -> None:
     settings = IngestionSettings(
-        environment="test", database_url=migrated_database(), kafka_bootstrap_servers=kafka_bootstrap_servers,
-        ingestion_public_reads=False, jwks_url="http://127.0.0.1:9/.well-known/jwks.json",
-        ingestion_source="files", ingestion_data_dir=tmp_path_factory.mktemp("no-data"),
+        environment="test",
+        database_url=migrated_database(),
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        ingestion_public_reads=False,
+        jwks_url="http://127.0.0.1:9/.well-known/jwks.json",
+        ingestion_source="files",
+        ingestion_data_dir=tmp_path_factory.mktemp("no-data"),
         CP_STATE_DIR=tmp_path_factory.mktemp("state"),
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
         anonymous = await client.get("/api/v1/market/assets")
         forged = await client.get("/api/v1/market/candles/BTC", headers={"Authorization": "Bearer not-a-jwt"})
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "missing bearer token"

@@ -45,7 +45,9 @@ async def test_small_batches_insert_then_skip_identical_then_update(pool: asyncp
     fixed = await _upsert(pool, CandleRows.from_candles(corrected))
     assert (fixed.inserted, fixed.updated, fixed.unchanged) == (0, 1, 2)
     assert fixed.counts == {"1h": {"inserted": 0, "updated": 1, "unchanged": 2}}
-    assert await pool.fetchval("SELECT close FROM candles WHERE open_time = $1", T0 + timedelta(hours=2)) == 150
+    assert (
+        await pool.fetchval("SELECT close FROM candles WHERE open_time = $1", T0 + timedelta(hours=2)) == 150
+    )
 
 
 async def test_a_lower_priority_source_never_overwrites(pool: asyncpg.Pool) -> None:
@@ -122,7 +124,9 @@ async def test_coverage_and_gaps(pool: asyncpg.Pool) -> None:
     (cov,) = await candle_store.coverage(pool)
     assert (cov.symbol, cov.interval, cov.candles, cov.expected, cov.missing) == ("XRP", "4h", 5, 7, 2)
     (gap,) = await candle_store.gaps(pool)
-    assert gap.after == T0 + timedelta(hours=8) and gap.before == T0 + timedelta(hours=20) and gap.missing == 2
+    assert (
+        gap.after == T0 + timedelta(hours=8) and gap.before == T0 + timedelta(hours=20) and gap.missing == 2
+    )
 
 
 async def test_a_partly_stored_bulk_batch_merges_and_a_lost_race_falls_back(

@@ -26,9 +26,13 @@ async def registry(database_url):
 async def register(registry: ModelRegistry, name: str, payload: dict, metrics: dict) -> int:
     version = await registry.start_training(name, hyper_parameters={"seed": 7})
     await registry.finish_training(
-        name, version, json.dumps(payload).encode(),
+        name,
+        version,
+        json.dumps(payload).encode(),
         training_window=(date(2019, 1, 1), date(2022, 12, 31)),
-        features=["mom_30d", "vol_30d"], metrics=metrics, metadata={"source": "test"},
+        features=["mom_30d", "vol_30d"],
+        metrics=metrics,
+        metadata={"source": "test"},
     )
     return version
 
@@ -119,6 +123,8 @@ async def test_watcher_picks_up_a_newly_activated_version_without_restart(regist
 async def test_corrupted_artifact_is_refused(registry):
     name = "m2"
     await registry.activate(name, await register(registry, name, {"w": 1}, {}))
-    await registry._pool.execute("UPDATE model_versions SET artifact = 'garbage'::bytea WHERE name = $1", name)
+    await registry._pool.execute(
+        "UPDATE model_versions SET artifact = 'garbage'::bytea WHERE name = $1", name
+    )
     with pytest.raises(ValueError, match="checksum"):
         await registry.load_active(name)

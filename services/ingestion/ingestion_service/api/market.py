@@ -42,7 +42,9 @@ async def _known_symbol(db: asyncpg.Pool, raw: str) -> str:
 
 @router.get("/assets", response_model=Envelope[AssetsOut])
 async def list_assets(
-    _: Principal | None = Reader, sector: str | None = None, limit: int | None = None,
+    _: Principal | None = Reader,
+    sector: str | None = None,
+    limit: int | None = None,
     db: asyncpg.Pool = Pool,
 ) -> object:
     """Assets by market-cap rank with their latest daily quote; ``sector`` filters, ``limit`` <= 500."""
@@ -111,8 +113,11 @@ async def overview(_: Principal | None = Reader, db: asyncpg.Pool = Pool) -> obj
 
 @router.get("/snapshots", response_model=Envelope[SnapshotsOut])
 async def list_snapshots(
-    _: Principal | None = Reader, start: str | None = None, end: str | None = None,
-    limit: int | None = None, db: asyncpg.Pool = Pool,
+    _: Principal | None = Reader,
+    start: str | None = None,
+    end: str | None = None,
+    limit: int | None = None,
+    db: asyncpg.Pool = Pool,
 ) -> object:
     """Market snapshots with ``start <= taken_at <= end`` (at most 365 days; default: the 30
     days up to the latest snapshot), oldest first."""

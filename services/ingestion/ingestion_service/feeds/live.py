@@ -150,8 +150,12 @@ class LiveFeed(Feed):
     async def snapshot(self) -> pd.DataFrame | None:
         """One snapshot row from ``/global`` and the latest Fear & Greed (None if both fail)."""
         row: dict[str, object] = {name: math.nan for name in SNAPSHOT_FIELDS}
-        row.update(taken_at=pd.Timestamp(self.clock()).floor("s"), fear_greed_label=None,
-                   stale_market_cap=False, source="coingecko")
+        row.update(
+            taken_at=pd.Timestamp(self.clock()).floor("s"),
+            fear_greed_label=None,
+            stale_market_cap=False,
+            source="coingecko",
+        )
         got = False
         try:
             figures = await self.coingecko.global_snapshot()
@@ -189,7 +193,9 @@ class LiveFeed(Feed):
         await self._close_websockets()
         self.websockets = [
             BinanceWebSocketSource(
-                self.symbols, interval, ws_url=self.endpoints.binance_ws,
+                self.symbols,
+                interval,
+                ws_url=self.endpoints.binance_ws,
                 rest=BinanceRestSource(base_url=self.endpoints.binance_rest, policy=self.policy),
                 policy=self.policy,
             )

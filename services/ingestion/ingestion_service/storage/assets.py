@@ -22,7 +22,9 @@ async def sync_sectors(conn: asyncpg.Connection) -> None:
         ON CONFLICT (sector) DO UPDATE SET name = EXCLUDED.name, position = EXCLUDED.position
         WHERE (s.name, s.position) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.position)
         """,
-        [s.sector for s in items], [s.name for s in items], [s.position for s in items],
+        [s.sector for s in items],
+        [s.name for s in items],
+        [s.position for s in items],
     )
 
 
@@ -73,7 +75,13 @@ async def upsert_assets(conn: asyncpg.Connection, frame: pd.DataFrame, *, source
             COALESCE(EXCLUDED.coingecko_id, a.coingecko_id),
             COALESCE(NULLIF(EXCLUDED.sector_tags, ''), a.sector_tags))
         """,
-        symbols, names, sectors, ranks, ids, tags, source,
+        symbols,
+        names,
+        sectors,
+        ranks,
+        ids,
+        tags,
+        source,
     )
     return int(result.split()[-1])
 
@@ -85,7 +93,8 @@ async def ensure_assets(conn: asyncpg.Connection, symbols: Sequence[str], *, sou
         INSERT INTO assets (symbol, name, source)
         SELECT s, s, $2 FROM unnest($1::text[]) AS s ON CONFLICT (symbol) DO NOTHING
         """,
-        sorted(set(symbols)), source,
+        sorted(set(symbols)),
+        source,
     )
 
 
@@ -126,7 +135,10 @@ async def universe(
         ORDER BY a.market_cap_rank NULLS LAST, a.symbol
         LIMIT $4
         """,
-        as_of or NEVER, sector, list(symbols) if symbols is not None else None, limit,
+        as_of or NEVER,
+        sector,
+        list(symbols) if symbols is not None else None,
+        limit,
     )
 
 

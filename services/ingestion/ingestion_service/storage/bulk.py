@@ -85,9 +85,19 @@ class CandleRows:
 
     def append(self, candle: Candle) -> None:
         values = (
-            candle.symbol, candle.interval, candle.open_time, candle.open, candle.high, candle.low,
-            candle.close, candle.volume, candle.quote_volume, candle.market_cap, candle.quote,
-            candle.source, "|".join(candle.quality_flags),
+            candle.symbol,
+            candle.interval,
+            candle.open_time,
+            candle.open,
+            candle.high,
+            candle.low,
+            candle.close,
+            candle.volume,
+            candle.quote_volume,
+            candle.market_cap,
+            candle.quote,
+            candle.source,
+            "|".join(candle.quality_flags),
         )
         for name, value in zip(COLUMNS, values, strict=True):
             self.columns[name].append(value)
@@ -123,10 +133,18 @@ class CandleRows:
         c = self.columns
         flags = tuple(f for f in str(c["quality_flags"][i]).split("|") if f)
         return Candle(
-            symbol=c["symbol"][i], interval=c["interval"][i], open_time=c["open_time"][i],
-            open=c["open"][i], high=c["high"][i], low=c["low"][i], close=c["close"][i],
-            volume=c["volume"][i], quote_volume=_float(c["quote_volume"][i]),
-            market_cap=_float(c["market_cap"][i]), quote=c["quote"][i], source=c["source"][i],
+            symbol=c["symbol"][i],
+            interval=c["interval"][i],
+            open_time=c["open_time"][i],
+            open=c["open"][i],
+            high=c["high"][i],
+            low=c["low"][i],
+            close=c["close"][i],
+            volume=c["volume"][i],
+            quote_volume=_float(c["quote_volume"][i]),
+            market_cap=_float(c["market_cap"][i]),
+            quote=c["quote"][i],
+            source=c["source"][i],
             quality_flags=flags,
         )
 
@@ -287,8 +305,10 @@ async def _overlaps_stored(conn: asyncpg.Connection, rows: CandleRows) -> bool:
                               AND c.open_time BETWEEN s.first AND s.last)
             )
             """,
-            [k[0] for k in keys], [k[1] for k in keys],
-            [spans[k][0] for k in keys], [spans[k][1] for k in keys],
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [spans[k][0] for k in keys],
+            [spans[k][1] for k in keys],
         )
     )
 

@@ -32,7 +32,10 @@ async def latest_candles(
         ) c
         ORDER BY s.position, c.open_time
         """,  # noqa: S608
-        list(symbols), interval, lookback, end or NEVER,
+        list(symbols),
+        interval,
+        lookback,
+        end or NEVER,
     )
     out: dict[str, list[asyncpg.Record]] = {}
     for row in rows:
@@ -56,7 +59,11 @@ async def candle_range(
         WHERE symbol = $1 AND interval = $2 AND open_time >= $3 AND open_time <= $4
         ORDER BY open_time DESC LIMIT $5
         """,  # noqa: S608
-        symbol, interval, start, end, limit + 1,
+        symbol,
+        interval,
+        start,
+        end,
+        limit + 1,
     )
     truncated = len(rows) > limit
     return list(reversed(rows[:limit])), truncated

@@ -20,7 +20,8 @@ async def save_state(conn: asyncpg.Connection | asyncpg.Pool, feed: str, state: 
         INSERT INTO feed_state (feed, state) VALUES ($1, $2::jsonb)
         ON CONFLICT (feed) DO UPDATE SET state = EXCLUDED.state, updated_at = now()
         """,
-        feed, json.dumps(state, sort_keys=True),
+        feed,
+        json.dumps(state, sort_keys=True),
     )
 
 
@@ -29,7 +30,9 @@ async def record_run(
 ) -> int:
     return await conn.fetchval(
         "INSERT INTO import_runs (source, started_at, summary) VALUES ($1, $2, $3::jsonb) RETURNING id",
-        source, started_at, json.dumps(summary, default=str),
+        source,
+        started_at,
+        json.dumps(summary, default=str),
     )
 
 

@@ -115,7 +115,9 @@ async def snapshots_between(
         SELECT {_SELECT} FROM market_snapshots WHERE taken_at >= $1 AND taken_at <= $2
         ORDER BY taken_at DESC LIMIT $3
         """,  # noqa: S608
-        start, end, limit,
+        start,
+        end,
+        limit,
     )
     return list(reversed(rows))
 
@@ -127,9 +129,7 @@ async def snapshots_at(conn: asyncpg.Connection, times: Sequence[datetime]) -> l
     )
 
 
-async def market_cap_before(
-    conn: asyncpg.Connection | asyncpg.Pool, moment: datetime
-) -> float | None:
+async def market_cap_before(conn: asyncpg.Connection | asyncpg.Pool, moment: datetime) -> float | None:
     """Total market cap of the last snapshot at least a day before ``moment`` (for 24h change)."""
     return await conn.fetchval(
         """
