@@ -45,6 +45,7 @@ test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and
 
 lint: setup ## ruff, generated-code freshness and buf lint
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m cp_tools.protogen --check
 	$(PY) -m cp_tools.buf lint
 
