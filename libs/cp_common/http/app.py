@@ -78,7 +78,7 @@ def create_app(
     title: str,
     version: str = "0.1.0",
     routers: Sequence[APIRouter] = (),
-    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    readiness_checks: dict[str, ReadinessCheck] | None = None,
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app. ``readiness_checks`` may be filled in during lifespan
