@@ -59,3 +59,8 @@ class Unavailable(ServiceError):
 class DeadlineExceeded(ServiceError):
     status_code = 504
     grpc_code = "DEADLINE_EXCEEDED"
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    grpc_code = "RESOURCE_EXHAUSTED"
