@@ -67,7 +67,9 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     if exc.status_code >= 500:
         log.warning("service error", extra={"error": exc.message, "status": exc.status_code})
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return _respond(exc.message, exc.status_code, headers=headers)
+    field = getattr(exc, "field", None)
+    details = [ErrorDetail(field=field, message=exc.message)] if field else None
+    return _respond(exc.message, exc.status_code, details=details, headers=headers)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
