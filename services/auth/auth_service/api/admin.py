@@ -11,6 +11,7 @@ from auth_service.api.deps import accounts
 from auth_service.api.schemas import RoleChangeRequest, UserOut, UsersPage
 from auth_service.domain.models import UserFilter
 from cp_common.http import Envelope, ok
+from cp_common.http.params import text_query
 from cp_common.security import Principal, Role, require_roles
 
 router = APIRouter(prefix="/api/v1/auth/users", tags=["admin"])
@@ -23,7 +24,7 @@ MAX_PAGE = 200
 async def list_users(
     role: Role | None = None,
     active: bool | None = None,
-    email: Annotated[str | None, Query(max_length=254, description="substring of the email")] = None,
+    email: Annotated[str | None, text_query(max_length=254, description="substring of the email")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     _: Principal = Depends(admin_only),
