@@ -1,7 +1,7 @@
 """The FastAPI app factory every service uses.
 
 It wires the envelope and error handlers, request ids, RED metrics, CORS, a request-body limit
-(``HTTP_MAX_BODY_BYTES``, 413), ``/healthz``
+(``HTTP_MAX_BODY_BYTES``, 413), OpenAPI with the error responses (:mod:`cp_common.http.openapi`), ``/healthz``
 (liveness: the process answers), ``/readyz`` (readiness: every registered dependency check
 passes within a timeout) and ``/metrics``. A service passes its routers, its readiness checks
 and its own lifespan (pools, consumers, gRPC server).
@@ -23,6 +23,7 @@ from cp_common.http.body_limit import BodyLimitMiddleware
 from cp_common.http.envelope import error_body, ok
 from cp_common.http.error_handlers import install_error_handlers
 from cp_common.http.middleware import RequestContextMiddleware
+from cp_common.http.openapi import install_openapi
 from cp_common.logging import configure_logging
 from cp_common.metrics import SERVICE_INFO, render_latest
 from cp_common.settings import ServiceSettings
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(_health_router(checks))
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     if tracing_enabled():
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 

@@ -11,6 +11,7 @@ from auth_service.api.deps import accounts
 from auth_service.api.schemas import RoleChangeRequest, UserOut, UsersPage
 from auth_service.domain.models import UserFilter
 from cp_common.http import Envelope, ok
+from cp_common.http.openapi import error_responses
 from cp_common.http.params import text_query
 from cp_common.security import Principal, Role, require_roles
 
@@ -42,7 +43,7 @@ async def get_user(
     return ok((await flow.get(user_id)).public())
 
 
-@router.put("/{user_id}/role", response_model=Envelope[UserOut])
+@router.put("/{user_id}/role", response_model=Envelope[UserOut], responses=error_responses(409))
 async def change_role(
     user_id: str,
     body: RoleChangeRequest,
@@ -52,14 +53,14 @@ async def change_role(
     return ok((await flow.change_role(admin, user_id, body.role)).public())
 
 
-@router.post("/{user_id}/deactivate", response_model=Envelope[UserOut])
+@router.post("/{user_id}/deactivate", response_model=Envelope[UserOut], responses=error_responses(409))
 async def deactivate(
     user_id: str, admin: Principal = Depends(admin_only), flow: Accounts = Depends(accounts)
 ) -> object:
     return ok((await flow.set_active(admin, user_id, False)).public())
 
 
-@router.post("/{user_id}/reactivate", response_model=Envelope[UserOut])
+@router.post("/{user_id}/reactivate", response_model=Envelope[UserOut], responses=error_responses(409))
 async def reactivate(
     user_id: str, admin: Principal = Depends(admin_only), flow: Accounts = Depends(accounts)
 ) -> object:
