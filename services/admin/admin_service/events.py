@@ -17,8 +17,6 @@ from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import admin_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
-Kind = events_pb2.WatchlistChangeKind.ValueType
-
 
 def _timestamp(at: datetime | None = None) -> Timestamp:
     stamp = Timestamp()
@@ -34,7 +32,7 @@ async def publish_watchlist_changed(
     conn: asyncpg.Connection,
     *,
     watchlist_id: int,
-    kind: Kind,
+    kind: events_pb2.WatchlistChangeKind.ValueType,
     actor_user_id: str | None,
     item_id: int | None = None,
     symbol: str = "",

@@ -31,6 +31,8 @@ async def _apply(conn: asyncpg.Connection, suggestion: asyncpg.Record, actor: Ac
     symbol = suggestion["symbol"]
     suggestion_id = str(suggestion["id"])
     watchlist = await watchlist_store.get(conn, await watchlist_store.admin_watchlist_id(conn), lock=True)
+    if watchlist is None:
+        raise NotFound("the admin watchlist is missing")
     item = await watchlist_store.item_by_symbol(conn, watchlist["id"], symbol)
     tier = Tier(item["tier"]) if item is not None else None
     if kind is SuggestionType.ADD_TIER2 and item is None:
@@ -68,8 +70,7 @@ class Reviews:
             await self.c.market.require_existing([peek["symbol"]])
         actor = Actor.of(principal)
         async with self.c.pool.acquire() as conn, conn.transaction():
-            suggestion = await store.get(conn, suggestion_id, lock=True)
-            self._check_reviewable(suggestion)
+            suggestion = self._reviewable(await store.get(conn, suggestion_id, lock=True))
             change = await _apply(conn, suggestion, actor) if decision is Decision.APPROVE else None
             updated = await store.set_status(conn, suggestion_id, decision.status)
             review = await store.add_review(
@@ -105,10 +106,11 @@ class Reviews:
         }
 
     @staticmethod
-    def _check_reviewable(suggestion: asyncpg.Record | None) -> None:
+    def _reviewable(suggestion: asyncpg.Record | None) -> asyncpg.Record:
         if suggestion is None:
             raise NotFound(SUGGESTION_NOT_FOUND)
         if suggestion["status"] not in REVIEWABLE:
             raise Conflict(f"suggestion already {suggestion['status']}")
         if suggestion["expires_at"] <= datetime.now(UTC):
             raise Conflict("suggestion expired")
+        return suggestion

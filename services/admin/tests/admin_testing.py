@@ -147,7 +147,9 @@ class Publisher:
 async def read_topic(
     bootstrap: str, topic: str, match: Callable[[Any], bool], count: int, timeout: float = 30.0
 ) -> list[tuple[Any, dict[str, str]]]:
-    """The first ``count`` messages on ``topic`` (from the beginning) for which ``match`` holds."""
+    """The first ``count`` messages on ``topic`` (from the beginning) for which ``match`` holds;
+    a dead-letter topic's records are decoded as its original topic's messages."""
+    decoded_as = topic.removesuffix(topics.DLQ_SUFFIX)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -163,7 +165,7 @@ async def read_topic(
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for record in records:
-                    message = topics.decode(topic, record.value)
+                    message = topics.decode(decoded_as, record.value)
                     if match(message):
                         found.append((message, kafka_headers.decode(record.headers)))
     finally:
