@@ -12,7 +12,7 @@ class Tier(IntEnum):
     TIER2 = 2
 
     @property
-    def proto(self) -> common_pb2.WatchlistTier.ValueType:
+    def proto(self) -> common_pb2.WatchlistTier:
         return common_pb2.WATCHLIST_TIER_1 if self is Tier.TIER1 else common_pb2.WATCHLIST_TIER_2
 
     @property
@@ -32,7 +32,7 @@ class SuggestionType(StrEnum):
     REMOVE_FROM_TIER2 = "remove_from_tier2"
 
     @property
-    def proto(self) -> common_pb2.SuggestionType.ValueType:
+    def proto(self) -> common_pb2.SuggestionType:
         return _TYPE_TO_PROTO[self]
 
     @classmethod
@@ -62,7 +62,7 @@ class Decision(StrEnum):
         return _DECISION_STATUS[self]
 
     @property
-    def proto(self) -> common_pb2.ReviewDecision.ValueType:
+    def proto(self) -> common_pb2.ReviewDecision:
         return _DECISION_TO_PROTO[self]
 
 
@@ -72,7 +72,7 @@ _TYPE_TO_PROTO = {
     SuggestionType.DEMOTE_TO_TIER2: common_pb2.SUGGESTION_TYPE_DEMOTE_TO_TIER2,
     SuggestionType.REMOVE_FROM_TIER2: common_pb2.SUGGESTION_TYPE_REMOVE_FROM_TIER2,
 }
-_PROTO_TO_TYPE = {value: key for key, value in _TYPE_TO_PROTO.items()}
+_PROTO_TO_TYPE: dict[int, SuggestionType] = {int(value): key for key, value in _TYPE_TO_PROTO.items()}
 _DECISION_STATUS = {
     Decision.APPROVE: SuggestionStatus.APPROVED,
     Decision.REJECT: SuggestionStatus.REJECTED,

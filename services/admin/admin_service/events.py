@@ -24,7 +24,7 @@ def _timestamp(at: datetime | None = None) -> Timestamp:
     return stamp
 
 
-def _tier(tier: Tier | None) -> common_pb2.WatchlistTier.ValueType:
+def _tier(tier: Tier | None) -> common_pb2.WatchlistTier:
     return tier.proto if tier is not None else common_pb2.WATCHLIST_TIER_UNSPECIFIED
 
 
@@ -32,7 +32,7 @@ async def publish_watchlist_changed(
     conn: asyncpg.Connection,
     *,
     watchlist_id: int,
-    kind: events_pb2.WatchlistChangeKind.ValueType,
+    kind: events_pb2.WatchlistChangeKind,
     actor_user_id: str | None,
     item_id: int | None = None,
     symbol: str = "",

@@ -19,6 +19,7 @@ from admin_service.storage import audit
 from admin_service.storage import suggestions as store
 from admin_service.storage import watchlists as watchlist_store
 from admin_service.storage.audit import Actor
+from admin_service.watchlists import invalidate_detail
 from cp_common.errors import Conflict, NotFound
 from cp_common.security import Principal
 
@@ -98,7 +99,7 @@ class Reviews:
                 after={"status": updated["status"], "note": note, "watchlist_change": change},
             )
         if change is not None:
-            await self.c.watchlist_cache.delete(str(change["watchlist_id"]))
+            await invalidate_detail(self.c, change["watchlist_id"])
         return {
             "suggestion": store.suggestion_view(updated),
             "review_id": str(review["id"]),

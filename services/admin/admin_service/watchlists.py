@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from redis.exceptions import RedisError
 
 from admin_service import changes, events
 from admin_service.components import AdminComponents
@@ -65,9 +66,13 @@ class Watchlists:
         async with self.c.pool.acquire() as conn:
             watchlist = _readable(principal, await store.get(conn, watchlist_id))
         ttl = self.c.settings.admin_watchlist_cache_s
-        return await self.c.watchlist_cache.get_or_set(
-            str(watchlist_id), ttl, lambda: self._detail(watchlist)
-        )
+        try:
+            return await self.c.watchlist_cache.get_or_set(
+                str(watchlist_id), ttl, lambda: self._detail(watchlist)
+            )
+        except (RedisError, OSError):
+            log.warning("watchlist cache unavailable; answering uncached", exc_info=True)
+            return await self._detail(watchlist)
 
     async def _detail(self, watchlist: asyncpg.Record) -> dict[str, Any]:
         async with self.c.pool.acquire() as conn:
@@ -207,7 +212,13 @@ class Watchlists:
         }
 
     async def _invalidate(self, watchlist_id: int) -> None:
-        try:
-            await self.c.watchlist_cache.delete(str(watchlist_id))
-        except Exception:  # the entry then lives out its short TTL
-            log.warning("watchlist cache invalidation failed", exc_info=True)
+        await invalidate_detail(self.c, watchlist_id)
+
+
+async def invalidate_detail(components: AdminComponents, watchlist_id: int) -> None:
+    """Drop the cached detail after a committed change; if Redis fails the entry lives out its
+    short TTL, and the change (already committed) is not reported as failed."""
+    try:
+        await components.watchlist_cache.delete(str(watchlist_id))
+    except (RedisError, OSError):
+        log.warning("watchlist cache invalidation failed", exc_info=True)

@@ -114,7 +114,7 @@ async def running_admin(settings: AdminSettings, verifier_source: FastAPI) -> As
 
 def suggestion(
     symbol: str,
-    kind: common_pb2.SuggestionType.ValueType = common_pb2.SUGGESTION_TYPE_PROMOTE_TO_TIER1,
+    kind: common_pb2.SuggestionType = common_pb2.SUGGESTION_TYPE_PROMOTE_TO_TIER1,
     confidence: float = 0.82,
     suggestion_id: str | None = None,
 ) -> events_pb2.WatchlistSuggestionCreated:

@@ -118,7 +118,10 @@ async def test_admin_adds_moves_and_removes_an_asset_and_every_change_is_publish
     assert all(e["request_id"] for e in entries)
 
     changes = await read_topic(
-        kafka_bootstrap_servers, topics.WATCHLIST_CHANGES.name, lambda m: m.item_id == str(item["id"]), 3
+        kafka_bootstrap_servers,
+        topics.WATCHLIST_CHANGES.name,
+        lambda m: m.item_id == str(item["id"]) and m.actor_user_id == admin_user.user_id,
+        3,
     )
     kinds = [(m.kind, m.tier, m.previous_tier) for m, _ in changes]
     assert kinds == [
@@ -292,7 +295,10 @@ async def test_personal_watchlists_belong_to_their_owner(
         )
     assert audit.json()["data"]["total"] == 0  # a user's own list is not an admin action
     events = await read_topic(
-        kafka_bootstrap_servers, topics.WATCHLIST_CHANGES.name, lambda m: m.watchlist_id == str(mine), 3
+        kafka_bootstrap_servers,
+        topics.WATCHLIST_CHANGES.name,
+        lambda m: m.watchlist_id == str(mine) and m.actor_user_id == casual.user_id,
+        3,
     )
     assert [m.kind for m, _ in events] == [
         events_pb2.WATCHLIST_CHANGE_KIND_WATCHLIST_CREATED,
