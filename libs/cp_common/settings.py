@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     grpc_port: int = Field(default=0, ge=0, le=65535, description="0 disables the gRPC server")
+    #: Largest request body the app accepts (413 above it), like the gateway's limit.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     database_url: str | None = None
     db_pool_min_size: int = Field(default=1, ge=0)
