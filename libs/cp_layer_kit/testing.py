@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -32,6 +34,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI
 from jwt.algorithms import OKPAlgorithm
 
+from cp_common.db.migrations import upgrade
+from cp_common.db.pool import close_pool, create_pool
 from cp_common.security import JwtVerifier
 from cp_common.service import ServiceSpec, build_app
 from cp_layer_kit.layer import LayerKit, kit_of
@@ -43,7 +47,7 @@ from cp_models.datasets import build_datasets
 from cp_models.layers.l1_macro import MacroRegimeModel
 from cp_models.layers.l2_sector import SectorRotationModel
 from cp_models.layers.l3_asset import AssetSelectionModel
-from cp_models.registry.store import ModelRegistry
+from cp_models.registry.store import ModelRegistry, ensure_registry_schema
 
 ISSUER = "cryptopredict-auth"
 AUDIENCE = "cryptopredict"
@@ -185,3 +189,17 @@ async def run_layer(
                 yield RunningLayer(app, kit, client, channel, tokens)
             finally:
                 await channel.close()
+
+
+async def prepare_layer_database(url: str, schema: str, migrations_dir: Path, model_name: str | None) -> None:
+    """Migrate ``schema``, create its registry, fill its read model with the simulated market and
+    (unless ``model_name`` is None) register and activate that layer's trained model."""
+    await asyncio.to_thread(upgrade, url, schema, migrations_dir)
+    await asyncio.to_thread(ensure_registry_schema, url, schema)
+    pool = await create_pool(url, schema, register_metrics=False)
+    try:
+        await fill_read_model(MarketStore(pool, schema), simulated_market())
+        if model_name is not None:
+            await register_active(pool, schema, model_name, trained_models()[model_name])
+    finally:
+        await close_pool(pool)

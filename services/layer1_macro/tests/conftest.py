@@ -3,24 +3,11 @@ model, a model trained on it and active, the service started with a real gRPC po
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from cp_common.db.migrations import upgrade
-from cp_common.db.pool import close_pool, create_pool
-from cp_layer_kit.market.store import MarketStore
-from cp_layer_kit.testing import (
-    LocalTokens,
-    RunningLayer,
-    fill_read_model,
-    register_active,
-    run_layer,
-    simulated_market,
-    trained_models,
-)
-from cp_models.registry.store import ensure_registry_schema
+from cp_layer_kit.testing import LocalTokens, RunningLayer, prepare_layer_database, run_layer
 from layer1_macro_service import MIGRATIONS_DIR, SCHEMA
 from layer1_macro_service.app import SPEC
 from layer1_macro_service.settings import Layer1Settings
@@ -34,14 +21,7 @@ async def layer1(
     free_port: Callable[[], int],
 ) -> AsyncIterator[RunningLayer]:
     url = fresh_database("layer1")
-    await asyncio.to_thread(upgrade, url, SCHEMA, MIGRATIONS_DIR)
-    await asyncio.to_thread(ensure_registry_schema, url, SCHEMA)
-    pool = await create_pool(url, SCHEMA, register_metrics=False)
-    try:
-        await fill_read_model(MarketStore(pool, SCHEMA), simulated_market())
-        await register_active(pool, SCHEMA, "macro_regime_v3", trained_models()["macro_regime_v3"])
-    finally:
-        await close_pool(pool)
+    await prepare_layer_database(url, SCHEMA, MIGRATIONS_DIR, "macro_regime_v3")
     settings = Layer1Settings(
         environment="test",
         database_url=url,
