@@ -1,0 +1,127 @@
+"""Helpers for the L4 tests: signals with chosen levels, real daily bars as candle events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pandas as pd
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cp_common.kafka.consumer import Event
+from cp_market.dataset import load_candles
+from cryptopredict.common.v1 import market_pb2 as common
+from cryptopredict.events.v1 import market_pb2 as market_events
+from layer4_timing_service.lifecycle import Tracker
+from layer4_timing_service.storage import signals as store
+from layer4_timing_service.storage.signals import NewSignal, SignalRecord, Vote
+
+FEE, SLIPPAGE = 0.001, 0.0005
+VOTES = (
+    Vote("rsi", "long", 0.6),
+    Vote("macd", "short", 0.5),
+    Vote("model", "long", 0.55),
+    Vote("volume", "hold", 0.5),
+)
+
+
+def daily_bars(data_dir: Path, symbol: str, start: str, end: str) -> pd.DataFrame:
+    frame, _ = load_candles(data_dir, symbols=symbol, start=start, end=end)
+    return frame.sort_values("open_time").reset_index(drop=True)
+
+
+def new_signal(
+    symbol: str,
+    side: str,
+    decision_day: date,
+    close: float,
+    *,
+    target_distance: float,
+    stop_distance: float,
+    horizon: int = 20,
+    run_id: str | None = None,
+    regime: str = "bull",
+    position_size: float = 0.05,
+    votes: tuple[Vote, ...] = VOTES,
+) -> NewSignal:
+    sign = 1.0 if side == "long" else -1.0
+    generated = datetime.combine(decision_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return NewSignal(
+        cascade_run_id=run_id or f"run-{uuid.uuid4().hex[:8]}",
+        symbol=symbol,
+        signal_type=side,
+        entry_price=close,
+        target_price=close + sign * target_distance,
+        stop_loss=close - sign * stop_distance,
+        target_distance=target_distance,
+        stop_distance=stop_distance,
+        horizon_bars=horizon,
+        confidence=0.8,
+        probability=0.8,
+        agreement=0.7,
+        risk_level="medium",
+        risk_reward_ratio=target_distance / stop_distance,
+        position_size=position_size,
+        time_horizon_hours=horizon * 24,
+        decision_date=decision_day,
+        generated_at=generated,
+        expires_at=generated + timedelta(days=horizon),
+        ai_analysis="test signal",
+        market_regime=regime,
+        model_version="timing_signals_v5:1",
+        market_context={"regime": regime},
+        votes=votes,
+    )
+
+
+async def store_signal(pool: asyncpg.Pool, signal: NewSignal) -> SignalRecord:
+    async with pool.acquire() as conn, conn.transaction():
+        (stored,) = await store.insert_new(conn, [signal])
+    return stored
+
+
+def candle_event(row: pd.Series, interval: int = common.INTERVAL_1D) -> Event:
+    stamp = Timestamp()
+    stamp.FromDatetime(pd.Timestamp(row["open_time"]).to_pydatetime())
+    candle = common.Candle(
+        symbol=row["symbol"],
+        interval=interval,  # type: ignore[arg-type]
+        open_time=stamp,
+        open=float(row["open"]),
+        high=float(row["high"]),
+        low=float(row["low"]),
+        close=float(row["close"]),
+        volume=float(row["volume"]),
+        source="test",
+    )
+    return Event(
+        topic="market.candles.v1",
+        partition=0,
+        offset=0,
+        key=row["symbol"].encode(),
+        event_id=str(uuid.uuid4()),
+        event_type="cryptopredict.events.v1.CandleClosed",
+        message=market_events.CandleClosed(candle=candle),
+        headers={},
+        timestamp=datetime.now(UTC),
+    )
+
+
+async def feed(pool: asyncpg.Pool, tracker: Tracker, bars: pd.DataFrame) -> None:
+    """Hand each bar to the tracker in its own transaction, as the consumer does."""
+    for _, row in bars.iterrows():
+        async with pool.acquire() as conn, conn.transaction():
+            await tracker.on_candle(candle_event(row), conn)
+
+
+def long_net(entry: float, exit_: float) -> float:
+    """Hand computation: buy at entry + slippage + fee, sell at exit - slippage - fee."""
+    return (exit_ * (1 - SLIPPAGE) * (1 - FEE)) / (entry * (1 + SLIPPAGE) * (1 + FEE)) - 1
+
+
+def short_net(entry: float, exit_: float) -> float:
+    sell = entry * (1 - SLIPPAGE) * (1 - FEE)
+    buy = exit_ * (1 + SLIPPAGE) * (1 + FEE)
+    return (sell - buy) / sell
