@@ -54,6 +54,8 @@ class Runtime:
     verifier: JwtVerifier | None = None
     grpc: GrpcServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The app's readiness checks; ``on_startup`` may add its own (name -> check).
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
     def require_pool(self) -> asyncpg.Pool:
         if self.pool is None:
@@ -109,7 +111,7 @@ async def migrate(spec: ServiceSpec, settings: ServiceSettings) -> None:
 async def _open_runtime(
     spec: ServiceSpec, settings: ServiceSettings, checks: dict[str, ReadinessCheck]
 ) -> AsyncIterator[Runtime]:
-    runtime = Runtime(settings=settings)
+    runtime = Runtime(settings=settings, readiness_checks=checks)
     async with contextlib.AsyncExitStack() as stack:
         if spec.schema is not None:
             url = _require(settings.database_url, "DATABASE_URL", spec.name)

@@ -15,6 +15,8 @@ class SuggestionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUGGESTION_TYPE_UNSPECIFIED: _ClassVar[SuggestionType]
     SUGGESTION_TYPE_PROMOTE_TO_TIER1: _ClassVar[SuggestionType]
     SUGGESTION_TYPE_ADD_TIER2: _ClassVar[SuggestionType]
+    SUGGESTION_TYPE_DEMOTE_TO_TIER2: _ClassVar[SuggestionType]
+    SUGGESTION_TYPE_REMOVE_FROM_TIER2: _ClassVar[SuggestionType]
 
 class SuggestionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -36,6 +38,8 @@ WATCHLIST_TIER_2: WatchlistTier
 SUGGESTION_TYPE_UNSPECIFIED: SuggestionType
 SUGGESTION_TYPE_PROMOTE_TO_TIER1: SuggestionType
 SUGGESTION_TYPE_ADD_TIER2: SuggestionType
+SUGGESTION_TYPE_DEMOTE_TO_TIER2: SuggestionType
+SUGGESTION_TYPE_REMOVE_FROM_TIER2: SuggestionType
 SUGGESTION_STATUS_UNSPECIFIED: SuggestionStatus
 SUGGESTION_STATUS_PENDING: SuggestionStatus
 SUGGESTION_STATUS_APPROVED: SuggestionStatus
