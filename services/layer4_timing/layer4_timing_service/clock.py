@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from layer4_timing_service.storage import bars
+
 
 async def now(conn: asyncpg.Connection, mode: str) -> datetime:
     if mode == "market":
-        latest = await conn.fetchval("SELECT max(open_time) FROM daily_bars")
+        latest = await bars.newest_open_time(conn)
         if latest is not None:
             return latest + timedelta(days=1)
     return datetime.now(UTC)

@@ -67,12 +67,11 @@ class Tracker:
         self._evidence_min_weight = evidence_min_weight
 
     async def on_candle(self, event: Event, conn: asyncpg.Connection) -> None:
-        """Consumer handler for ``market.candles.v1``."""
+        """Consumer handler for ``market.candles.v1``, chained after the kit's read-model update."""
         candle = event.message.candle
         if candle.interval != TRACKED_INTERVAL:
             return
         bar = candle_bar(candle)
-        await bars.upsert(conn, candle.symbol, bar)
         await self.advance(conn, candle.symbol, bar.open_time.date())
 
     async def advance(self, conn: asyncpg.Connection, symbol: str, day: date) -> int:

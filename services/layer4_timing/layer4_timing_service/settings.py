@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from cp_common.settings import ServiceSettings
+from cp_layer_kit.settings import LayerSettings
 
 
-class TimingSettings(ServiceSettings):
+class TimingSettings(LayerSettings):
     service_name: str = "layer4-timing"
 
     # --- outcomes -----------------------------------------------------------------------------
@@ -23,8 +23,6 @@ class TimingSettings(ServiceSettings):
     #: "wall" (system clock) or "market" (close of the newest daily bar; for replayed history):
     #: the clock expiry checks and the performance window use.
     layer4_clock: Literal["wall", "market"] = "wall"
-    #: Daily bars kept for tracking; must exceed the longest signal horizon.
-    layer4_bar_retention_days: int = Field(default=120, ge=30)
 
     # --- public listing -----------------------------------------------------------------------
     #: Default ``confidence_min`` of ``GET /signals`` (the seed's 0.7).

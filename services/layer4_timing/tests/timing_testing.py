@@ -10,10 +10,16 @@ import asyncpg
 import pandas as pd
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cp_common.kafka.consumer import Event
+from cp_common import topics
+from cp_common.kafka import Subscription
+from cp_common.kafka.consumer import Event, Handler
+from cp_layer_kit.layer import merge_subscriptions
+from cp_layer_kit.market.events import market_subscriptions
+from cp_layer_kit.market.store import MarketStore
 from cp_market.dataset import load_candles
 from cryptopredict.common.v1 import market_pb2 as common
 from cryptopredict.events.v1 import market_pb2 as market_events
+from layer4_timing_service import SCHEMA
 from layer4_timing_service.lifecycle import Tracker
 from layer4_timing_service.storage import signals as store
 from layer4_timing_service.storage.signals import NewSignal, SignalRecord, Vote
@@ -109,11 +115,22 @@ def candle_event(row: pd.Series, interval: int = common.INTERVAL_1D) -> Event:
     )
 
 
+def candle_handler(pool: asyncpg.Pool, tracker: Tracker) -> Handler:
+    """The service's ``market.candles.v1`` handler: the kit's read-model update, then the tracker."""
+    kit = [
+        s for s in market_subscriptions(MarketStore(pool, SCHEMA)) if s.topic == topics.MARKET_CANDLES.name
+    ]
+    own = Subscription(topics.MARKET_CANDLES.name, topics.MARKET_CANDLES.message_type, tracker.on_candle)
+    (merged,) = [s for s in merge_subscriptions([*kit, own]) if s.topic == topics.MARKET_CANDLES.name]
+    return merged.handler
+
+
 async def feed(pool: asyncpg.Pool, tracker: Tracker, bars: pd.DataFrame) -> None:
-    """Hand each bar to the tracker in its own transaction, as the consumer does."""
+    """Hand each bar to the service's candle handler in its own transaction, as the consumer does."""
+    handler = candle_handler(pool, tracker)
     for _, row in bars.iterrows():
         async with pool.acquire() as conn, conn.transaction():
-            await tracker.on_candle(candle_event(row), conn)
+            await handler(candle_event(row), conn)
 
 
 def long_net(entry: float, exit_: float) -> float:

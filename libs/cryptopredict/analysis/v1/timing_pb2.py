@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cryptopredict.analysis.v1 import layer_pb2 as cryptopredict_dot_analysis_dot_v1_dot_layer__pb2
 from cryptopredict.common.v1 import analysis_pb2 as cryptopredict_dot_common_dot_v1_dot_analysis__pb2
 from cryptopredict.common.v1 import signals_pb2 as cryptopredict_dot_common_dot_v1_dot_signals__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&cryptopredict/analysis/v1/timing.proto\x12\x19\x63ryptopredict.analysis.v1\x1a&cryptopredict/common/v1/analysis.proto\x1a%cryptopredict/common/v1/signals.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x01\n\x16GenerateSignalsRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32(.cryptopredict.common.v1.AnalysisContext\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63\x61scade_run_id\x18\x03 \x01(\t\x12!\n\x14recommended_exposure\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x17\n\x15_recommended_exposure\"\xd6\x01\n\x13\x43\x61ndidateAssessment\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07\x65mitted\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12X\n\rprobabilities\x18\x04 \x03(\x0b\x32\x41.cryptopredict.analysis.v1.CandidateAssessment.ProbabilitiesEntry\x1a\x34\n\x12ProbabilitiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xd9\x01\n\x17GenerateSignalsResponse\x12\x30\n\x07signals\x18\x01 \x03(\x0b\x32\x1f.cryptopredict.common.v1.Signal\x12\x43\n\x0b\x61ssessments\x18\x02 \x03(\x0b\x32..cryptopredict.analysis.v1.CandidateAssessment\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x15\n\rcreated_count\x18\x04 \x01(\x05\x12\x19\n\x11inference_seconds\x18\x05 \x01(\x01\"%\n\x10GetSignalRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\"D\n\x11GetSignalResponse\x12/\n\x06signal\x18\x01 \x01(\x0b\x32\x1f.cryptopredict.common.v1.Signal\"j\n\x12ListSignalsRequest\x12\x35\n\x06status\x18\x01 \x01(\x0e\x32%.cryptopredict.common.v1.SignalStatus\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"G\n\x13ListSignalsResponse\x12\x30\n\x07signals\x18\x01 \x03(\x0b\x32\x1f.cryptopredict.common.v1.Signal\"8\n\x13\x43\x61ncelSignalRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"G\n\x14\x43\x61ncelSignalResponse\x12/\n\x06signal\x18\x01 \x01(\x0b\x32\x1f.cryptopredict.common.v1.Signal2\xd7\x03\n\x14TimingSignalsService\x12x\n\x0fGenerateSignals\x12\x31.cryptopredict.analysis.v1.GenerateSignalsRequest\x1a\x32.cryptopredict.analysis.v1.GenerateSignalsResponse\x12\x66\n\tGetSignal\x12+.cryptopredict.analysis.v1.GetSignalRequest\x1a,.cryptopredict.analysis.v1.GetSignalResponse\x12l\n\x0bListSignals\x12-.cryptopredict.analysis.v1.ListSignalsRequest\x1a..cryptopredict.analysis.v1.ListSignalsResponse\x12o\n\x0c\x43\x61ncelSignal\x12..cryptopredict.analysis.v1.CancelSignalRequest\x1a/.cryptopredict.analysis.v1.CancelSignalResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&cryptopredict/analysis/v1/timing.proto\x12\x19\x63ryptopredict.analysis.v1\x1a%cryptopredict/analysis/v1/layer.proto\x1a&cryptopredict/common/v1/analysis.proto\x1a%cryptopredict/common/v1/signals.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x16GenerateSignalsRequest\x12\x39\n\x07\x63ontext\x18\x01 \x01(\x0b\x32(.cryptopredict.common.v1.AnalysisContext\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63\x61scade_run_id\x18\x03 \x01(\t\x12\x0f\n\x07symbols\x18\x04 \x03(\t\"\xd6\x01\n\x13\x43\x61ndidateAssessment\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07\x65mitted\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12X\n\rprobabilities\x18\x04 \x03(\x0b\x32\x41.cryptopredict.analysis.v1.CandidateAssessment.ProbabilitiesEntry\x1a\x34\n\x12ProbabilitiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xc2\x01\n\x17GenerateSignalsResponse\x12\x30\n\x07signals\x18\x01 \x03(\x0b\x32\x1f.cryptopredict.common.v1.Signal\x12\x43\n\x0b\x61ssessments\x18\x02 \x03(\x0b\x32..cryptopredict.analysis.v1.CandidateAssessment\x12\x30\n\x03run\x18\x03 \x01(\x0b\x32#.cryptopredict.analysis.v1.LayerRun\"%\n\x10GetSignalRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\"D\n\x11GetSignalResponse\x12/\n\x06signal\x18\x01 \x01(\x0b\x32\x1f.cryptopredict.common.v1.Signal\"j\n\x12ListSignalsRequest\x12\x35\n\x06status\x18\x01 \x01(\x0e\x32%.cryptopredict.common.v1.SignalStatus\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"G\n\x13ListSignalsResponse\x12\x30\n\x07signals\x18\x01 \x03(\x0b\x32\x1f.cryptopredict.common.v1.Signal\"8\n\x13\x43\x61ncelSignalRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"G\n\x14\x43\x61ncelSignalResponse\x12/\n\x06signal\x18\x01 \x01(\x0b\x32\x1f.cryptopredict.common.v1.Signal2\xd7\x03\n\x14TimingSignalsService\x12x\n\x0fGenerateSignals\x12\x31.cryptopredict.analysis.v1.GenerateSignalsRequest\x1a\x32.cryptopredict.analysis.v1.GenerateSignalsResponse\x12\x66\n\tGetSignal\x12+.cryptopredict.analysis.v1.GetSignalRequest\x1a,.cryptopredict.analysis.v1.GetSignalResponse\x12l\n\x0bListSignals\x12-.cryptopredict.analysis.v1.ListSignalsRequest\x1a..cryptopredict.analysis.v1.ListSignalsResponse\x12o\n\x0c\x43\x61ncelSignal\x12..cryptopredict.analysis.v1.CancelSignalRequest\x1a/.cryptopredict.analysis.v1.CancelSignalResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,26 +37,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CANDIDATEASSESSMENT_PROBABILITIESENTRY']._loaded_options = None
   _globals['_CANDIDATEASSESSMENT_PROBABILITIESENTRY']._serialized_options = b'8\001'
-  _globals['_GENERATESIGNALSREQUEST']._serialized_start=182
-  _globals['_GENERATESIGNALSREQUEST']._serialized_end=392
-  _globals['_CANDIDATEASSESSMENT']._serialized_start=395
-  _globals['_CANDIDATEASSESSMENT']._serialized_end=609
-  _globals['_CANDIDATEASSESSMENT_PROBABILITIESENTRY']._serialized_start=557
-  _globals['_CANDIDATEASSESSMENT_PROBABILITIESENTRY']._serialized_end=609
-  _globals['_GENERATESIGNALSRESPONSE']._serialized_start=612
-  _globals['_GENERATESIGNALSRESPONSE']._serialized_end=829
-  _globals['_GETSIGNALREQUEST']._serialized_start=831
-  _globals['_GETSIGNALREQUEST']._serialized_end=868
-  _globals['_GETSIGNALRESPONSE']._serialized_start=870
-  _globals['_GETSIGNALRESPONSE']._serialized_end=938
-  _globals['_LISTSIGNALSREQUEST']._serialized_start=940
-  _globals['_LISTSIGNALSREQUEST']._serialized_end=1046
-  _globals['_LISTSIGNALSRESPONSE']._serialized_start=1048
-  _globals['_LISTSIGNALSRESPONSE']._serialized_end=1119
-  _globals['_CANCELSIGNALREQUEST']._serialized_start=1121
-  _globals['_CANCELSIGNALREQUEST']._serialized_end=1177
-  _globals['_CANCELSIGNALRESPONSE']._serialized_start=1179
-  _globals['_CANCELSIGNALRESPONSE']._serialized_end=1250
-  _globals['_TIMINGSIGNALSSERVICE']._serialized_start=1253
-  _globals['_TIMINGSIGNALSSERVICE']._serialized_end=1724
+  _globals['_GENERATESIGNALSREQUEST']._serialized_start=221
+  _globals['_GENERATESIGNALSREQUEST']._serialized_end=388
+  _globals['_CANDIDATEASSESSMENT']._serialized_start=391
+  _globals['_CANDIDATEASSESSMENT']._serialized_end=605
+  _globals['_CANDIDATEASSESSMENT_PROBABILITIESENTRY']._serialized_start=553
+  _globals['_CANDIDATEASSESSMENT_PROBABILITIESENTRY']._serialized_end=605
+  _globals['_GENERATESIGNALSRESPONSE']._serialized_start=608
+  _globals['_GENERATESIGNALSRESPONSE']._serialized_end=802
+  _globals['_GETSIGNALREQUEST']._serialized_start=804
+  _globals['_GETSIGNALREQUEST']._serialized_end=841
+  _globals['_GETSIGNALRESPONSE']._serialized_start=843
+  _globals['_GETSIGNALRESPONSE']._serialized_end=911
+  _globals['_LISTSIGNALSREQUEST']._serialized_start=913
+  _globals['_LISTSIGNALSREQUEST']._serialized_end=1019
+  _globals['_LISTSIGNALSRESPONSE']._serialized_start=1021
+  _globals['_LISTSIGNALSRESPONSE']._serialized_end=1092
+  _globals['_CANCELSIGNALREQUEST']._serialized_start=1094
+  _globals['_CANCELSIGNALREQUEST']._serialized_end=1150
+  _globals['_CANCELSIGNALRESPONSE']._serialized_start=1152
+  _globals['_CANCELSIGNALRESPONSE']._serialized_end=1223
+  _globals['_TIMINGSIGNALSSERVICE']._serialized_start=1226
+  _globals['_TIMINGSIGNALSSERVICE']._serialized_end=1697
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from cryptopredict.analysis.v1 import layer_pb2 as _layer_pb2
 from cryptopredict.common.v1 import analysis_pb2 as _analysis_pb2
 from cryptopredict.common.v1 import signals_pb2 as _signals_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -12,16 +13,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerateSignalsRequest(_message.Message):
-    __slots__ = ("context", "as_of", "cascade_run_id", "recommended_exposure")
+    __slots__ = ("context", "as_of", "cascade_run_id", "symbols")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     CASCADE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    RECOMMENDED_EXPOSURE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     context: _analysis_pb2.AnalysisContext
     as_of: _timestamp_pb2.Timestamp
     cascade_run_id: str
-    recommended_exposure: float
-    def __init__(self, context: _Optional[_Union[_analysis_pb2.AnalysisContext, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cascade_run_id: _Optional[str] = ..., recommended_exposure: _Optional[float] = ...) -> None: ...
+    symbols: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, context: _Optional[_Union[_analysis_pb2.AnalysisContext, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cascade_run_id: _Optional[str] = ..., symbols: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CandidateAssessment(_message.Message):
     __slots__ = ("symbol", "emitted", "reason", "probabilities")
@@ -43,18 +44,14 @@ class CandidateAssessment(_message.Message):
     def __init__(self, symbol: _Optional[str] = ..., emitted: _Optional[bool] = ..., reason: _Optional[str] = ..., probabilities: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class GenerateSignalsResponse(_message.Message):
-    __slots__ = ("signals", "assessments", "model_version", "created_count", "inference_seconds")
+    __slots__ = ("signals", "assessments", "run")
     SIGNALS_FIELD_NUMBER: _ClassVar[int]
     ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
-    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
-    CREATED_COUNT_FIELD_NUMBER: _ClassVar[int]
-    INFERENCE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
     signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
     assessments: _containers.RepeatedCompositeFieldContainer[CandidateAssessment]
-    model_version: str
-    created_count: int
-    inference_seconds: float
-    def __init__(self, signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., assessments: _Optional[_Iterable[_Union[CandidateAssessment, _Mapping]]] = ..., model_version: _Optional[str] = ..., created_count: _Optional[int] = ..., inference_seconds: _Optional[float] = ...) -> None: ...
+    run: _layer_pb2.LayerRun
+    def __init__(self, signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., assessments: _Optional[_Iterable[_Union[CandidateAssessment, _Mapping]]] = ..., run: _Optional[_Union[_layer_pb2.LayerRun, _Mapping]] = ...) -> None: ...
 
 class GetSignalRequest(_message.Message):
     __slots__ = ("signal_id",)

@@ -64,8 +64,9 @@ class TimingSignalsServiceServicer:
     """
 
     def GenerateSignals(self, request, context):
-        """Signals for the context's active assets as of a time. Retrying with the same cascade run id
-        returns the signals stored the first time and creates nothing new.
+        """Signals for the candidates as of a day. Retrying with the same cascade run id returns the
+        signals stored the first time and creates nothing new (run.replayed).
+        FAILED_PRECONDITION "Layer 4 model not available" when no model is active.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -125,19 +125,25 @@ RETURNING *
 """
 
 
-def _insert_values(signal: NewSignal) -> tuple[Any, ...]:
-    values = {name: getattr(signal, name, None) for name in _INSERT_COLUMNS}
-    values["id"] = uuid.uuid4()
+def _insert_values(signal: SignalRecord) -> tuple[Any, ...]:
+    values = {name: getattr(signal, name) for name in _INSERT_COLUMNS}
     values["market_context"] = json.dumps(signal.market_context)
     values["votes"] = json.dumps([v.__dict__ for v in signal.votes])
     return tuple(values[name] for name in _INSERT_COLUMNS)
 
 
+def with_id(signal: NewSignal) -> SignalRecord:
+    """The signal with the id it will be stored and published under."""
+    return SignalRecord(**{f.name: getattr(signal, f.name) for f in fields(NewSignal)}, id=uuid.uuid4())
+
+
 async def insert_new(conn: asyncpg.Connection, signals: Sequence[NewSignal]) -> list[SignalRecord]:
-    """Store the signals whose (run, symbol) is new, in one round trip; returns those stored."""
+    """Store the signals whose (run, symbol) is new, in one round trip; returns those stored.
+    A :class:`SignalRecord` keeps its id; a plain :class:`NewSignal` gets a new one."""
     if not signals:
         return []
-    columns = list(zip(*(_insert_values(s) for s in signals), strict=True))
+    records = [s if isinstance(s, SignalRecord) else with_id(s) for s in signals]
+    columns = list(zip(*(_insert_values(s) for s in records), strict=True))
     rows = await conn.fetch(_INSERT_SQL, *[list(c) for c in columns])
     return [SignalRecord.from_row(r) for r in rows]
 

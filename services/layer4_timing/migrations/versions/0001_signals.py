@@ -1,9 +1,11 @@
-"""Signals and their outcomes, the daily bars the tracker has seen, paper executions, per-user
-risk settings, feedback and the live accuracy of each piece of evidence; outbox for signals.v1."""
+"""Signals and their outcomes, paper executions, per-user risk settings, feedback and the live
+accuracy of each piece of evidence; the layer kit's tables (stored runs, the market read model
+the tracker walks signals over); outbox for signals.v1."""
 
 from alembic import op
 
 from cp_common.db import platform_tables
+from cp_layer_kit import tables as layer_tables
 
 revision = "0001"
 down_revision = None
@@ -11,6 +13,7 @@ down_revision = None
 
 def upgrade() -> None:
     platform_tables.create()
+    layer_tables.create()
     op.execute(
         """
         CREATE TABLE signals (
@@ -60,17 +63,6 @@ def upgrade() -> None:
         CREATE INDEX signals_active_symbol_idx ON signals (symbol) WHERE status = 'active';
         CREATE INDEX signals_listing_idx ON signals (status, generated_at DESC, id DESC);
         CREATE INDEX signals_closed_idx ON signals (closed_at) WHERE closed_at IS NOT NULL;
-
-        -- Daily bars of the tracked symbols (from market.candles.v1), the tracker's read model.
-        CREATE TABLE daily_bars (
-            symbol    TEXT             NOT NULL,
-            open_time TIMESTAMPTZ      NOT NULL,
-            open      DOUBLE PRECISION NOT NULL,
-            high      DOUBLE PRECISION NOT NULL,
-            low       DOUBLE PRECISION NOT NULL,
-            close     DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (symbol, open_time)
-        );
 
         CREATE TABLE user_risk_settings (
             user_id            TEXT             PRIMARY KEY,
@@ -137,7 +129,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE evidence_accuracy, evidence_outcomes, feedback, executions, user_risk_settings, "
-        "daily_bars, signals"
+        "DROP TABLE evidence_accuracy, evidence_outcomes, feedback, executions, user_risk_settings, signals"
     )
+    layer_tables.drop()
     platform_tables.drop()
