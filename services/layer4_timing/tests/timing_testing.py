@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pandas as pd
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cp_common import topics
 from cp_common.kafka import Subscription
 from cp_common.kafka.consumer import Event, Handler
+from cp_common.kafka.headers import encode as encode_headers
+from cp_common.kafka.headers import new_event_headers
+from cp_common.kafka.producer import EventProducer
 from cp_layer_kit.layer import merge_subscriptions
 from cp_layer_kit.market.events import market_subscriptions
 from cp_layer_kit.market.store import MarketStore
@@ -20,7 +31,9 @@ from cp_market.dataset import load_candles
 from cryptopredict.common.v1 import market_pb2 as common
 from cryptopredict.events.v1 import market_pb2 as market_events
 from layer4_timing_service import SCHEMA
+from layer4_timing_service.app import create_app
 from layer4_timing_service.lifecycle import Tracker
+from layer4_timing_service.settings import TimingSettings
 from layer4_timing_service.storage import signals as store
 from layer4_timing_service.storage.signals import NewSignal, SignalRecord, Vote
 
@@ -142,3 +155,133 @@ def short_net(entry: float, exit_: float) -> float:
     sell = entry * (1 - SLIPPAGE) * (1 - FEE)
     buy = exit_ * (1 + SLIPPAGE) * (1 + FEE)
     return (sell - buy) / sell
+
+
+# --- the service in-process, with the real auth service serving tokens and JWKS ----------------
+
+PASSWORD = "Timing-Tests-2024!"
+FAST_ARGON2 = {"auth_argon2_time_cost": 1, "auth_argon2_memory_kib": 8192, "auth_argon2_parallelism": 1}
+
+
+@dataclass
+class AuthServer:
+    """The auth service under uvicorn on a free local port (its JWKS is what L4 verifies with)."""
+
+    url: str
+
+    async def token(self, email: str | None = None) -> tuple[str, str]:
+        """A new user's (user id, access token)."""
+        email = email or f"l4-{uuid.uuid4().hex[:10]}@example.com"
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            created = await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+            assert created.status_code == 201, created.text
+            login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            assert login.status_code == 200, login.text
+        return created.json()["data"]["id"], login.json()["data"]["access_token"]
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(600):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    if not server.started:
+        task.cancel()
+        raise RuntimeError("server did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class RunningTiming:
+    app: FastAPI
+    settings: TimingSettings
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app.state.runtime.require_pool()
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://layer4.test")
+
+
+@contextlib.asynccontextmanager
+async def running_timing(settings: TimingSettings) -> AsyncIterator[RunningTiming]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield RunningTiming(app, settings)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def publish_candles(bootstrap: str, bars: pd.DataFrame) -> None:
+    """Daily candles onto ``market.candles.v1`` as ingestion publishes them."""
+    producer = EventProducer(bootstrap, client_id="l4-tests")
+    await producer.start()
+    try:
+        for _, row in bars.iterrows():
+            await producer.publish(topics.MARKET_CANDLES.name, candle_event(row).message)
+    finally:
+        await producer.stop()
+
+
+async def consumer_caught_up(bootstrap: str, pool: asyncpg.Pool, group: str = "layer4-timing") -> None:
+    """Wait until ``group`` has handled everything on ``market.candles.v1`` so far: one marker
+    record per partition (an hourly candle, which the tracker ignores) must reach
+    ``processed_events``; each partition is handled in order, so the backlog before it is done."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        topic = topics.MARKET_CANDLES.name
+        partitions = await producer.partitions_for(topic)
+        marker = pd.Series(
+            {
+                "symbol": "L4MARK",
+                "open_time": datetime(2000, 1, 1, tzinfo=UTC),
+                "open": 1.0,
+                "high": 1.0,
+                "low": 1.0,
+                "close": 1.0,
+                "volume": 0.0,
+            }
+        )
+        ids = []
+        for partition in sorted(partitions):
+            message = candle_event(marker, interval=common.INTERVAL_1H).message
+            headers = new_event_headers(message.DESCRIPTOR.full_name)
+            ids.append(uuid.UUID(headers["event-id"]))
+            await producer.send_and_wait(
+                topic,
+                message.SerializeToString(),
+                key=b"L4MARK",
+                partition=partition,
+                headers=encode_headers(headers),
+            )
+    finally:
+        await producer.stop()
+    for _ in range(1200):
+        done = await pool.fetchval(
+            "SELECT count(*) FROM processed_events WHERE consumer_group = $1 AND event_id = ANY($2::uuid[])",
+            group,
+            ids,
+        )
+        if done == len(ids):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the L4 consumer did not catch up with market.candles.v1")
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 60.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
