@@ -12,7 +12,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from timing_testing import (
-    FAST_ARGON2,
     AuthServer,
     RunningTiming,
     bearer,
@@ -21,13 +20,10 @@ from timing_testing import (
     new_signal,
     publish_candles,
     running_timing,
-    serving,
     store_signal,
     until,
 )
 
-from auth_service.app import create_app as create_auth_app
-from auth_service.settings import AuthSettings
 from cp_fleet.embedded import find_free_port
 from layer4_timing_service.settings import TimingSettings
 from layer4_timing_service.storage import signals as store
@@ -35,24 +31,6 @@ from layer4_timing_service.storage.signals import Closing
 
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)
-
-
-@pytest.fixture(scope="module")
-async def auth_server(
-    fresh_database: Callable[..., str], redis_url: str, kafka_bootstrap_servers: str, tmp_path_factory: Any
-) -> AsyncIterator[AuthServer]:
-    settings = AuthSettings(
-        environment="test",
-        database_url=fresh_database("auth"),
-        redis_url=redis_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        CP_STATE_DIR=tmp_path_factory.mktemp("auth-state"),
-        auth_register_limit=100_000,
-        auth_bootstrap_admin_email=None,
-        **FAST_ARGON2,
-    )
-    async with serving(create_auth_app(settings), find_free_port()) as url:
-        yield AuthServer(url)
 
 
 @pytest.fixture(scope="module")
