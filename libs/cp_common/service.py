@@ -56,6 +56,8 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
     #: Long-running tasks watched by readiness and cancelled at shutdown (see :meth:`watch`).
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    #: The app's readiness checks; ``on_startup`` may add its own (name -> check).
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
     def watch(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
         """Put a task the service starts itself in ``on_startup`` (a feed, say) under the same
@@ -225,7 +227,7 @@ class _Startup:
 async def _open_runtime(
     spec: ServiceSpec, settings: ServiceSettings, checks: dict[str, ReadinessCheck]
 ) -> AsyncIterator[Runtime]:
-    runtime = Runtime(settings=settings)
+    runtime = Runtime(settings=settings, readiness_checks=checks)
     async with contextlib.AsyncExitStack() as stack:
         startup = _Startup(spec, settings, runtime, stack, checks)
         await startup.database()
