@@ -99,8 +99,8 @@ def _describe(operation: dict[str, Any], *, public: bool) -> None:
         operation.pop("security", None)
         for status in ("401", "403"):
             responses.pop(status, None)
-    for status in _statuses(operation, public=public):
-        responses.setdefault(str(status), _error_response(status))
+    for code in _statuses(operation, public=public):
+        responses.setdefault(str(code), _error_response(code))
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400:
             response["content"] = {"application/json": {"schema": dict(_ERROR_REF)}}
