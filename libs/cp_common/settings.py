@@ -8,7 +8,7 @@ Every service subclasses :class:`ServiceSettings` (adding its own fields, usuall
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -95,7 +95,7 @@ def _env_name(model: type[BaseSettings], loc: tuple[object, ...]) -> str:
     return f"{prefix}{field_name}".upper()
 
 
-def load_settings(model: type[SettingsT], **overrides: object) -> SettingsT:
+def load_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build ``model`` from the environment, raising :class:`SettingsError` on bad values."""
     try:
         return model(**overrides)

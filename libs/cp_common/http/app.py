@@ -35,14 +35,15 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
-async def _run_check(check: ReadinessCheck) -> tuple[bool, float, str | None]:
+async def _run_check(check: ReadinessCheck) -> tuple[bool, float, str | None, Any]:
+    """(passed, seconds, error, detail): a check may return a detail to report (e.g. a model's status)."""
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
+        detail = await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
     except Exception as exc:  # a failed check is reported, never raised
         reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
-        return False, time.perf_counter() - started, reason
-    return True, time.perf_counter() - started, None
+        return False, time.perf_counter() - started, reason, None
+    return True, time.perf_counter() - started, None, detail
 
 
 def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
@@ -57,10 +58,15 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         names = list(checks)
         results = await asyncio.gather(*(_run_check(checks[n]) for n in names))
         report = {
-            name: {"ok": passed, "latency_ms": round(elapsed * 1000, 2), **({"error": err} if err else {})}
-            for name, (passed, elapsed, err) in zip(names, results, strict=True)
+            name: {
+                "ok": passed,
+                "latency_ms": round(elapsed * 1000, 2),
+                **({"error": err} if err else {}),
+                **({"detail": detail} if isinstance(detail, dict) else {}),
+            }
+            for name, (passed, elapsed, err, detail) in zip(names, results, strict=True)
         }
-        if all(passed for passed, _, _ in results):
+        if all(passed for passed, _, _, _ in results):
             return ok({"status": "ready", "checks": report})
         failing = ", ".join(n for n, r in report.items() if not r["ok"])
         body = error_body(f"not ready: {failing}", 503)
@@ -81,7 +87,7 @@ def create_app(
     title: str,
     version: str = "0.1.0",
     routers: Sequence[APIRouter] = (),
-    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    readiness_checks: dict[str, ReadinessCheck] | None = None,
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app. ``readiness_checks`` may be filled in during lifespan
