@@ -22,8 +22,10 @@ from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 SUGGESTIONS = topics.WATCHLIST_SUGGESTIONS.name
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def admin_user(auth_service: Auth) -> Caller:
+    """A fresh admin per test: the per-user rate limits (20 item changes per minute) then
+    never couple one test to another."""
     return await auth_service.user("admin")
 
 
