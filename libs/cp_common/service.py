@@ -166,6 +166,7 @@ async def _open_runtime(
                     subscriptions=subscriptions,
                     pool=runtime.pool,
                     producer=runtime.producer,
+                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
                 )
                 await consumer.start()
                 stack.push_async_callback(consumer.stop)

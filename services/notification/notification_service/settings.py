@@ -13,6 +13,8 @@ from cp_common.settings import ServiceSettings
 
 class NotificationSettings(ServiceSettings):
     service_name: str = "notification"
+    #: Events should reach clients in milliseconds (see ``KAFKA_FETCH_MAX_WAIT_MS``).
+    kafka_fetch_max_wait_ms: int = Field(default=10, ge=1, le=60_000)
 
     # --- WebSockets -----------------------------------------------------------------------------
     #: Messages waiting for one client; a client this far behind is cut off (close code 4008)
