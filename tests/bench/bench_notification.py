@@ -290,6 +290,8 @@ async def run() -> dict:
             "server_rss_with_1000_clients_mib": round(rss_after / 2**20, 1),
             "connect_1000_seconds": round(connect_s, 2),
             "handshakes_per_s": round(CLIENTS / connect_s, 1),
+            # A shared 2-core machine: the 1-minute load average says how much CPU there was.
+            "load_average_1min": round(os.getloadavg()[0], 2),
         }
     finally:
         if process is not None:

@@ -64,10 +64,8 @@ class Entry:
     confidence: float | None
     user_id: str | None
     wire: str
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return id_key(self.id)
+    #: ``id`` as a sortable pair (parsed once, compared by every connection).
+    key: tuple[int, int]
 
 
 def _text(fields: dict[bytes, bytes], name: bytes) -> str | None:
@@ -79,8 +77,8 @@ def _entry(raw_id: bytes, fields: dict[bytes, bytes]) -> Entry:
     entry_id = raw_id.decode()
     kind = _text(fields, b"type") or "unknown"
     confidence = _text(fields, b"conf")
-    ms = id_key(entry_id)[0]
-    stamp = datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+    key = id_key(entry_id)
+    stamp = datetime.fromtimestamp(key[0] / 1000, UTC).isoformat().replace("+00:00", "Z")
     head = json.dumps(
         {"type": kind, "id": entry_id, "event_id": _text(fields, b"eid"), "timestamp": stamp},
         separators=(",", ":"),
@@ -95,6 +93,7 @@ def _entry(raw_id: bytes, fields: dict[bytes, bytes]) -> Entry:
         confidence=float(confidence) if confidence else None,
         user_id=_text(fields, b"uid"),
         wire=wire,
+        key=key,
     )
 
 
