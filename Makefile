@@ -47,11 +47,13 @@ logs: setup ## tail logs: make logs [SERVICE=auth]
 test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx
 	$(PY) -m pytest
 
-lint: setup ## ruff, generated-code freshness and buf lint
+lint: setup ## ruff (lint, format, complexity), mypy, generated-code freshness, buf lint and buf breaking
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m cp_tools.protogen --check
 	$(PY) -m cp_tools.buf lint
+	$(PY) -m cp_tools.buf breaking
 
 proto: setup ## regenerate the Python code in libs/cryptopredict from proto/
 	$(PY) -m cp_tools.protogen

@@ -8,7 +8,7 @@ Every service subclasses :class:`ServiceSettings` (adding its own fields, usuall
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     grpc_port: int = Field(default=0, ge=0, le=65535, description="0 disables the gRPC server")
+    #: Largest request body the app accepts (413 above it), like the gateway's limit.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     database_url: str | None = None
     db_pool_min_size: int = Field(default=1, ge=0)
@@ -97,7 +99,7 @@ def _env_name(model: type[BaseSettings], loc: tuple[object, ...]) -> str:
     return f"{prefix}{field_name}".upper()
 
 
-def load_settings(model: type[SettingsT], **overrides: object) -> SettingsT:
+def load_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build ``model`` from the environment, raising :class:`SettingsError` on bad values."""
     try:
         return model(**overrides)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -170,7 +170,7 @@ class Fleet:
 
     def _plan(self) -> dict[str, Program]:
         programs: list[Program] = []
-        infra = {
+        infra: dict[str, tuple[str, Callable[[], PostgresServer | RedisServer | KafkaServer]]] = {
             "postgres": (DATABASE_URL_ENV, self._postgres),
             "redis": (REDIS_URL_ENV, self._redis),
             "kafka": (KAFKA_BOOTSTRAP_SERVERS_ENV, self._kafka),

@@ -69,6 +69,13 @@ async def test_account_changes_are_published_in_order(served: RunningAuth) -> No
     registered, role_changed, deactivated, _ = (message for message, _ in events)
     assert registered.email == user["email"] and registered.role == users_pb2.ROLE_CASUAL
     assert role_changed.role == users_pb2.ROLE_PROFESSIONAL and role_changed.is_active
+    # the admin who acted and the state before, for the admin service's audit log
+    assert not registered.actor_user_id
+    assert (
+        role_changed.actor_user_id == admin["user"]["id"] and role_changed.actor_role == users_pb2.ROLE_ADMIN
+    )
+    assert role_changed.previous_role == users_pb2.ROLE_CASUAL and role_changed.previous_is_active
+    assert deactivated.actor_user_id == admin["user"]["id"] and deactivated.previous_is_active
     assert not deactivated.is_active
     assert {h["event-type"] for _, h in events} == {"cryptopredict.events.v1.UserChanged"}
     assert len({h["event-id"] for _, h in events}) == 4

@@ -120,27 +120,91 @@ async def test_candles_for_a_symbol(service: dict[str, Any]) -> None:
     assert [c["open_time"] for c in ranged["candles"]] == times[:3] and ranged["truncated"] is False
 
 
+CANDLES = "/api/v1/market/candles/BTC"
+SNAPSHOTS = "/api/v1/market/snapshots"
+ASSETS = "/api/v1/market/assets"
+
+
 @pytest.mark.parametrize(
-    ("path", "query", "status", "message"),
+    ("path", "query", "status", "field", "message"),
     [
-        ("/api/v1/market/candles/BTC", {"interval": "5m"}, 400, "interval must be one of 1h, 4h, 1d"),
-        ("/api/v1/market/candles/BT-C", {}, 400, "symbol must be 1 to 20 letters or digits"),
-        ("/api/v1/market/candles/NOPE", {}, 404, "Symbol NOPE not found"),
-        ("/api/v1/market/candles/BTC", {"start": "2024-01-01", "end": "2025-06-01"}, 400, "365 days"),
-        ("/api/v1/market/candles/BTC", {"start": "2024-02-01", "end": "2024-01-01"}, 400, "not be after"),
-        ("/api/v1/market/candles/BTC", {"start": "yesterday-ish"}, 400, "ISO 8601"),
-        ("/api/v1/market/candles/BTC", {"limit": 0}, 400, "limit must be between 1 and 1000"),
-        ("/api/v1/market/assets", {"sector": "casinos"}, 400, "unknown sector"),
-        ("/api/v1/market/assets/ZZZ", {}, 404, "Symbol ZZZ not found"),
+        (CANDLES, {"interval": "5m"}, 422, "query.interval", "'1h', '4h' or '1d'"),
+        ("/api/v1/market/candles/BT-C", {}, 422, "path.symbol", "should match pattern"),
+        ("/api/v1/market/candles/NOPE", {}, 404, None, "Symbol NOPE not found"),
+        (CANDLES, {"start": "2023-01-01", "end": "2024-06-01"}, 422, "query.end", "365 days"),
+        (CANDLES, {"start": "2023-02-01", "end": "2023-01-01"}, 422, "query.end", "not be after"),
+        (CANDLES, {"start": "yesterday-ish"}, 422, "query.start", "datetime"),
+        (CANDLES, {"limit": 0}, 422, "query.limit", "greater than or equal to 1"),
+        (CANDLES, {"limit": "abc"}, 422, "query.limit", "valid integer"),
+        (ASSETS, {"sector": "casinos"}, 422, "query.sector", "unknown sector"),
+        ("/api/v1/market/assets/ZZZ", {}, 404, None, "Symbol ZZZ not found"),
     ],
 )
 async def test_bad_requests_get_clear_errors_in_the_envelope(
-    service: dict[str, Any], path: str, query: dict[str, object], status: int, message: str
+    service: dict[str, Any], path: str, query: dict[str, object], status: int, field: str | None, message: str
 ) -> None:
     response = await service["client"].get(path, params=query)
     body = response.json()
     assert response.status_code == status, body
-    assert body["success"] is False and body["error_code"] == status and message in body["error"]
+    assert body["success"] is False and body["error_code"] == status
+    if field is None:
+        assert message in body["error"]
+    else:
+        assert [d["field"] for d in body["details"]] == [field], body
+        assert message in body["details"][0]["message"], body
+
+
+HUGE = "9" * 400
+#: Bad values for every query and path parameter of /api/v1/market: out-of-range dates,
+#: NUL and other control characters, huge numbers.
+BAD_VALUES: list[tuple[str, dict[str, str]]] = [
+    *[
+        (path, {name: value})
+        for path in (CANDLES, SNAPSHOTS)
+        for name in ("start", "end")
+        for value in (
+            "0001-01-01",
+            "9999-12-31T23:59:59-23:59",
+            "1969-12-31T23:59:59Z",
+            "2100-01-02",
+            "10000-01-01",
+            "20240131",
+            HUGE,
+            "-" + HUGE,
+            "2024-01-01\x00",
+            "\x00",
+            "2024-01-01T00:00:00\x1b[0m",
+            "NaN",
+        )
+    ],
+    *[
+        (path, {"limit": value})
+        for path in (CANDLES, SNAPSHOTS, ASSETS)
+        for value in (HUGE, "-" + HUGE, "1e3", "0", "1001", "1\x00", "")
+    ],
+    *[(CANDLES, {"interval": value}) for value in ("1d\x00", "\x7f", "1D", HUGE)],
+    *[(ASSETS, {"sector": value}) for value in ("defi\x00", "\x01", "", "d" * 5000)],
+    *[("/api/v1/market/candles/" + value, {}) for value in ("BTC%00", "B%0aTC", "X" * 21, HUGE)],
+    *[("/api/v1/market/assets/" + value, {}) for value in ("BTC%00", "%1b", "X" * 21)],
+]
+
+
+@pytest.mark.parametrize(("path", "query"), BAD_VALUES)
+async def test_every_parameter_refuses_bad_values_with_a_422(
+    service: dict[str, Any], path: str, query: dict[str, str]
+) -> None:
+    response = await service["client"].get(path, params=query)
+    body = response.json()
+    assert response.status_code == 422, (path, query, body)
+    assert body["success"] is False and body["error_code"] == 422 and body["details"], body
+
+
+async def test_moments_at_the_edges_of_the_range_are_accepted(service: dict[str, Any]) -> None:
+    client = service["client"]
+    for query in ({"start": "1970-01-01"}, {"end": "2100-01-01T00:00:00Z"}, {"start": "2099-06-01"}):
+        for path in (CANDLES, SNAPSHOTS):
+            response = await client.get(path, params=query)
+            assert response.status_code == 200, (path, query, response.text)
 
 
 async def test_overview_and_snapshot_history(service: dict[str, Any]) -> None:

@@ -23,6 +23,16 @@ def method(name: str) -> str:
     return f"/{SERVICE}/{name}"
 
 
+def unary(channel: grpc.aio.Channel, path: str) -> grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]:
+    """A raw-bytes unary call (no serializers) on ``path``."""
+    return channel.unary_unary(path)
+
+
+def unary_stream(channel: grpc.aio.Channel, path: str) -> grpc.aio.UnaryStreamMultiCallable[bytes, bytes]:
+    """A raw-bytes server-streaming call (no serializers) on ``path``."""
+    return channel.unary_stream(path)
+
+
 async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     return request
 

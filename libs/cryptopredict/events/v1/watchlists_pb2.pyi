@@ -19,12 +19,14 @@ class WatchlistChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WATCHLIST_CHANGE_KIND_ITEM_TIER_CHANGED: _ClassVar[WatchlistChangeKind]
     WATCHLIST_CHANGE_KIND_WATCHLIST_CREATED: _ClassVar[WatchlistChangeKind]
     WATCHLIST_CHANGE_KIND_WATCHLIST_DELETED: _ClassVar[WatchlistChangeKind]
+    WATCHLIST_CHANGE_KIND_ITEMS_REORDERED: _ClassVar[WatchlistChangeKind]
 WATCHLIST_CHANGE_KIND_UNSPECIFIED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_ITEM_ADDED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_ITEM_REMOVED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_ITEM_TIER_CHANGED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_WATCHLIST_CREATED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_WATCHLIST_DELETED: WatchlistChangeKind
+WATCHLIST_CHANGE_KIND_ITEMS_REORDERED: WatchlistChangeKind
 
 class WatchlistSuggestionCreated(_message.Message):
     __slots__ = ("suggestion_id", "symbol", "suggestion_type", "confidence", "ai_reasoning", "supporting_data", "model_version", "suggested_at", "cascade_run_id")
