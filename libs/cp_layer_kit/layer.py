@@ -60,6 +60,8 @@ class LayerDefinition:
     produces: Sequence[str] = ()
     subscriptions: Callable[[LayerKit], Sequence[Subscription]] | None = None
     on_started: Callable[[LayerKit], Awaitable[None]] | None = None
+    #: The layer's own background tasks (e.g. Layer 1 refreshing its latest result).
+    background: Sequence[Callable[[LayerKit], Awaitable[None]]] = ()
 
 
 class LayerKit:
@@ -135,6 +137,8 @@ class LayerKit:
 
     async def resync_market(self) -> None:
         """Background task: bootstrap until it works, then again every resync period."""
+        if not self.settings.ingestion_grpc_target:
+            return
         ok = self.view.inputs is not None
         while True:
             await asyncio.sleep(self.settings.layer_market_resync_s if ok else BOOTSTRAP_RETRY_S)
@@ -194,8 +198,8 @@ def layer_service_spec(definition: LayerDefinition) -> ServiceSpec:
         runtime.extras[KIT_KEY] = kit
         runtime.readiness_checks["model"] = kit.model.readiness
         await kit.model.start()
-        if await kit.bootstrap_market():
-            await kit.view.rebuild()
+        await kit.bootstrap_market()
+        await kit.view.rebuild()  # also from what an earlier run stored when ingestion is down
         if definition.on_started is not None:
             await definition.on_started(kit)
 
@@ -218,6 +222,12 @@ def layer_service_spec(definition: LayerDefinition) -> ServiceSpec:
     async def resync(runtime: Runtime) -> None:
         await kit_of(runtime).resync_market()
 
+    def own_task(job: Callable[[LayerKit], Awaitable[None]]) -> Callable[[Runtime], Awaitable[None]]:
+        async def task(runtime: Runtime) -> None:
+            await job(kit_of(runtime))
+
+        return task
+
     return ServiceSpec(
         name=definition.name,
         title=definition.title,
@@ -229,6 +239,6 @@ def layer_service_spec(definition: LayerDefinition) -> ServiceSpec:
         routers=definition.routers,
         consumers=consumers,
         grpc_services=grpc,
-        background_tasks=[follow_model, follow_market, resync],
+        background_tasks=[follow_model, follow_market, resync, *map(own_task, definition.background)],
         on_startup=start,
     )
