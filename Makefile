@@ -14,7 +14,7 @@ FROM ?= 2019-01-01
 TO ?= 2023-12-31
 OUT ?= reports/evaluation
 
-.PHONY: help setup up down status logs test lint proto bench train evaluate lock clean
+.PHONY: help setup browser up down status logs test lint proto bench train evaluate lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,10 @@ $(INSTALL_STAMP): pyproject.toml requirements.lock
 	@rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(INSTALL_STAMP) ## create .venv and install the pinned dependencies (idempotent)
+
+browser: ## install headless Chromium (Debian package) for the browser test, if missing
+	@command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium; }
 
 up: setup ## start the embedded infrastructure, every service and the gateway on http://localhost:8080
 	$(PY) -m cp_fleet up

@@ -208,6 +208,7 @@ class _Startup:
             subscriptions=subscriptions,
             pool=self.runtime.pool,
             producer=self.runtime.producer,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
         )
         task = await consumer.start()
         task.add_done_callback(_log_task_failure)

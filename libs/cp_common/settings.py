@@ -49,6 +49,10 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str | None = None
     # Idempotent producers need InitProducerId, which the embedded broker lacks.
     kafka_enable_idempotence: bool = False
+    #: Longest time the broker may hold a consumer's fetch when nothing new has arrived. Real
+    #: Kafka answers as soon as a record arrives; the embedded broker always waits this long, so
+    #: latency-sensitive consumers lower it.
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

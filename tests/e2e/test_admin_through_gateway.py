@@ -141,6 +141,23 @@ def test_login_keeps_the_session_in_a_0600_file(logged_in: AdminFleet) -> None:
     assert logged_in.admin_password() not in credentials.read_text()
 
 
+def test_an_expired_access_token_is_refreshed_once_with_the_stored_refresh_token(
+    logged_in: AdminFleet, tmp_path: Path
+) -> None:
+    copy = tmp_path / "cpctl"
+    shutil.copytree(logged_in.config_dir, copy)
+    credentials = copy / "credentials.json"
+    session = json.loads(credentials.read_text())
+    session["access_token"] = "expired.or.forged"
+    credentials.write_text(json.dumps(session))
+    whoami = logged_in.cpctl("--json", "whoami", config_dir=copy)
+    assert whoami.returncode == 0, whoami.stderr
+    refreshed = json.loads(credentials.read_text())
+    assert refreshed["access_token"] != "expired.or.forged"
+    assert refreshed["refresh_token"] != session["refresh_token"]
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+
+
 def test_tables_by_default_and_json_on_request(logged_in: AdminFleet) -> None:
     table = logged_in.cpctl("assets", "list", "--limit", "5")
     assert table.returncode == 0, table.stderr

@@ -24,8 +24,10 @@ from .admin_testing import Auth, Caller, Publisher, RunningAdmin, read_topic, su
 SUGGESTIONS = topics.WATCHLIST_SUGGESTIONS.name
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def admin_user(auth_service: Auth) -> Caller:
+    """A fresh admin per test: the per-user rate limits (20 item changes per minute) then
+    never couple one test to another."""
     return await auth_service.user("admin")
 
 

@@ -173,7 +173,7 @@ BAD_VALUES: list[tuple[str, dict[str, str]]] = [
         for value in (HUGE, "-" + HUGE, "1e3", "0", "1001", "1\x00", "")
     ],
     *[(CANDLES, {"interval": value}) for value in ("1d\x00", "\x7f", "1D", HUGE)],
-    *[(ASSETS, {"sector": value}) for value in ("defi\x00", "\x01", "", "d" * 5000)],
+    *[(ASSETS, {"sector": value}) for value in ("defi\x00", "\x01", " ", "d" * 5000)],
     *[("/api/v1/market/candles/" + value, {}) for value in ("BTC%00", "B%0aTC", "X" * 21, HUGE)],
     *[("/api/v1/market/assets/" + value, {}) for value in ("BTC%00", "%1b", "X" * 21)],
 ]
@@ -187,6 +187,12 @@ async def test_every_parameter_refuses_bad_values_with_a_422(
     body = response.json()
     assert response.status_code == 422, (path, query, body)
     assert body["success"] is False and body["error_code"] == 422 and body["details"], body
+
+
+async def test_an_empty_sector_means_no_filter(service: RunningIngestion) -> None:
+    unfiltered = (await service.client.get(ASSETS, params={"limit": 50})).json()["data"]
+    empty = await service.client.get(ASSETS, params={"sector": "", "limit": 50})
+    assert empty.status_code == 200 and empty.json()["data"]["count"] == unfiltered["count"] > 19
 
 
 async def test_moments_at_the_edges_of_the_range_are_accepted(service: RunningIngestion) -> None:

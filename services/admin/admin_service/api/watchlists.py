@@ -97,11 +97,12 @@ async def remove_item(
 
 
 @router.patch("/{watchlist_id}/items/{item_id}")
-async def move_item(
+async def update_item(
     watchlist_id: WatchlistId, item_id: ItemPath, body: ItemUpdate, principal: Writer, flows: Flows
 ) -> object:
-    """Move an item to the other tier."""
-    return ok(await flows.move_item(principal, watchlist_id, item_id, tier_of(body.tier)))
+    """Move an item to the other tier and/or pause or resume it."""
+    tier = tier_of(body.tier) if body.tier is not None else None
+    return ok(await flows.update_item(principal, watchlist_id, item_id, tier=tier, status=body.status))
 
 
 @router.put("/{watchlist_id}/order")
