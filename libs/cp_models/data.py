@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -151,7 +152,9 @@ def load_market_data(
     from cp_market import dataset
 
     root = Path(data_dir) if data_dir is not None else dataset.default_data_dir()
-    kwargs: dict[str, object] = {"interval": "1d", "symbols": symbols, "start": start, "end": end}
+    if root is None:
+        raise ValueError("no data directory: pass one or set CP_DATA_DIR")
+    kwargs: dict[str, Any] = {"interval": "1d", "symbols": symbols, "start": start, "end": end}
     if sources is not None:
         kwargs["sources"] = sources
     candles, _report = dataset.load_candles(root, **kwargs)

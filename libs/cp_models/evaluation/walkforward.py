@@ -63,13 +63,15 @@ def block_signals(
     """Every variant's signals on the block's decision days, through ``day_signals``."""
     out: dict[str, list[TradeSignal]] = {v.name: [] for v in variants}
     candidates: list[dict] = []
+    latest: dict[str, list[TradeSignal]] = {}
     days = ds.data.index[(ds.data.index >= fold.test_start) & (ds.data.index <= fold.test_end)]
     for t in days:
         if not is_rebalance_day(t, cfg.book):
             continue
         inputs = day_inputs(ds, t)
         for v in variants:
-            out[v.name].extend(day_signals(models, inputs, cfg, v))
+            out[v.name].extend(day_signals(models, inputs, cfg, v, previous=latest.get(v.name, [])))
+            latest[v.name] = [s for s in out[v.name] if s.decided_at == t]
         book = day_book(models, inputs, cfg, FULL)
         candidates.extend({"date": t, **asdict(c)} for c in book.candidates if c.rank > 0)
     return out, candidates
