@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from cp_models.book import BookVariant
 from cp_models.cascade import BlockPredictions, predict_block
@@ -50,6 +51,9 @@ class FoldOutcome:
 
 def _init_worker(ds: CascadeDatasets, cfg: CascadeConfig, variants: tuple[BookVariant, ...]) -> None:
     global _WORKER_DS, _WORKER_CFG, _WORKER_VARIANTS
+    # one thread per worker process: the workers already fill the cores, and oversubscribed
+    # OpenMP threads in the tree models slow every fold down on a shared machine
+    threadpool_limits(1)
     _WORKER_DS, _WORKER_CFG, _WORKER_VARIANTS = ds, cfg, variants
 
 
