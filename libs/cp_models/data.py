@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -32,7 +31,7 @@ def _utc_index(idx: pd.Index) -> pd.DatetimeIndex:
 
 
 def to_utc_timestamp(value: object) -> pd.Timestamp:
-    ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -51,7 +50,7 @@ class MarketData:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return self.close.index  # type: ignore[return-value]
+        return self.close.index
 
     @property
     def symbols(self) -> list[str]:
@@ -153,11 +152,10 @@ def load_market_data(
 
     root = Path(data_dir) if data_dir is not None else dataset.default_data_dir()
     if root is None:
-        raise ValueError("no data directory: pass one or set CP_DATA_DIR")
-    kwargs: dict[str, Any] = {"interval": "1d", "symbols": symbols, "start": start, "end": end}
-    if sources is not None:
-        kwargs["sources"] = sources
-    candles, _report = dataset.load_candles(root, **kwargs)
+        raise FileNotFoundError("no market data directory: pass data_dir or set CP_DATA_DIR")
+    candles, _report = dataset.load_candles(
+        root, interval="1d", symbols=symbols, start=start, end=end, sources=sources
+    )
     market = dataset.load_market_snapshots(root, start=start, end=end)
     assets = dataset.load_assets(root)
     data = MarketData.from_frames(candles, market, assets)
