@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Request
 from threadpoolctl import threadpool_limits
 
 from cp_common.grpc import GrpcServer
 from cp_common.kafka import Subscription
+from cp_common.kafka.consumer import Event, Handler
 from cp_common.service import Runtime, ServiceSpec, should_migrate_on_start
 from cp_layer_kit.inputs import MarketInputs
 from cp_layer_kit.latest import LatestResults
@@ -144,6 +146,32 @@ class LayerKit:
             ok = await self.bootstrap_market()
 
 
+def merge_subscriptions(subscriptions: Sequence[Subscription]) -> list[Subscription]:
+    """One subscription per topic: a layer's own handler of a topic the kit also consumes
+    (Layer 4's outcome tracker on ``market.candles.v1``) runs after the kit's, in the same
+    transaction, so it already sees the candle in the read model."""
+    by_topic: dict[str, list[Subscription]] = {}
+    for subscription in subscriptions:
+        by_topic.setdefault(subscription.topic, []).append(subscription)
+    merged = []
+    for topic, group in by_topic.items():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        if len({s.message_type for s in group}) != 1:
+            raise ValueError(f"subscriptions of {topic} disagree on the message type")
+        merged.append(Subscription(topic, group[0].message_type, _chained([s.handler for s in group])))
+    return merged
+
+
+def _chained(handlers: list[Handler]) -> Handler:
+    async def handle(event: Event, conn: asyncpg.Connection) -> None:
+        for handler in handlers:
+            await handler(event, conn)
+
+    return handle
+
+
 def kit_of(runtime: Runtime) -> LayerKit:
     kit = runtime.extras.get(KIT_KEY)
     if not isinstance(kit, LayerKit):
@@ -187,7 +215,7 @@ def layer_service_spec(definition: LayerDefinition) -> ServiceSpec:
         kit = kit_of(runtime)
         own = list(definition.subscriptions(kit)) if definition.subscriptions else []
         market = market_subscriptions(kit.market) if kit.settings.layer_consume_market_events else []
-        return [*market, *own]
+        return merge_subscriptions([*market, *own])
 
     async def follow_model(runtime: Runtime) -> None:
         await kit_of(runtime).model.run()

@@ -67,7 +67,7 @@ async def test_a_new_daily_candle_and_snapshot_on_kafka_reach_the_read_model_and
             stablecoin_dominance_pct=float(row["stablecoin_dominance"]),
             fear_greed_index=77.0,
         )
-        snapshot.taken_at.FromDatetime((day + pd.Timedelta(days=1)).to_pydatetime())
+        snapshot.taken_at.FromDatetime(day.to_pydatetime())
         await producer.publish(
             topics.MARKET_SNAPSHOTS.name, market_events.MarketSnapshotTaken(snapshot=snapshot)
         )
