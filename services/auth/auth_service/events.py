@@ -13,7 +13,7 @@ from auth_service.domain.models import User
 from cp_common import topics
 from cp_common.kafka import outbox
 from cp_common.proto_enums import to_proto
-from cp_common.security import Principal
+from cp_common.security import Principal, Role
 from cryptopredict.common.v1 import users_pb2
 from cryptopredict.events.v1 import users_pb2 as user_events_pb2
 
@@ -23,6 +23,17 @@ class UserChange(StrEnum):
     ROLE_CHANGED = "role_changed"
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
+
+
+_PROTO_ROLES = {
+    Role.ADMIN: users_pb2.ROLE_ADMIN,
+    Role.PROFESSIONAL: users_pb2.ROLE_PROFESSIONAL,
+    Role.CASUAL: users_pb2.ROLE_CASUAL,
+}
+
+
+def _proto_role(role: Role) -> users_pb2.Role:
+    return _PROTO_ROLES[role]
 
 
 def user_changed(
@@ -48,9 +59,9 @@ def user_changed(
     if actor is not None:
         message.actor_user_id = actor.user_id
         message.actor_email = actor.email
-        message.actor_role = users_pb2.Role.Value(f"ROLE_{actor.role.value.upper()}")
+        message.actor_role = _proto_role(actor.role)
     if before is not None:
-        message.previous_role = users_pb2.Role.Value(f"ROLE_{before.role.value.upper()}")
+        message.previous_role = _proto_role(before.role)
         message.previous_is_active = before.is_active
     return message
 
