@@ -163,6 +163,9 @@ def test_tables_by_default_and_json_on_request(logged_in: AdminFleet) -> None:
     table = logged_in.cpctl("assets", "list", "--limit", "5")
     assert table.returncode == 0, table.stderr
     assert "symbol" in table.stdout and "BTC" in table.stdout and "┃" in table.stdout
+    regime = logged_in.cpctl("--json", "regime")
+    assert regime.returncode == 0, regime.stderr
+    assert json.loads(regime.stdout)["regime"] in {"unknown", "bull", "bear", "sideways", "volatile"}
     added = logged_in.cpctl("watchlists", "add", "SOL", "ETH", "--tier", "tier2")
     assert added.returncode == 0, added.stderr
     assert "Added 2 items" in added.stdout
