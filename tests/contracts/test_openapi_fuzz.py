@@ -190,3 +190,21 @@ def test_auth_answers_only_what_its_openapi_documents(auth_url: str, admin_heade
 def test_admin_answers_only_what_its_openapi_documents(admin_url: str, admin_headers: dict[str, str]) -> None:
     failures = _fuzz(admin_url, lambda case: admin_headers)
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_service_called_directly_refuses_a_body_over_its_limit(auth_url: str) -> None:
+    """Defence in depth: without the gateway in front, the app's own limit (1 MiB) holds, for a
+    declared length and for a chunked body alike."""
+    big = b"x" * (5 * 1024 * 1024)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(big), 64 * 1024):
+            yield big[start : start + 64 * 1024]
+
+    for content in (big, chunks()):
+        response = httpx.post(
+            f"{auth_url}/api/v1/auth/login", content=content, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        body = response.json()
+        assert body["success"] is False and body["error_code"] == 413

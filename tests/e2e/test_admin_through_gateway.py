@@ -23,7 +23,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from test_auth_through_gateway import INFRA_VARIABLES, _catalog_ports, _port_free
+from tests.e2e.test_auth_through_gateway import INFRA_VARIABLES, _catalog_ports, _port_free
 
 from cp_common import topics
 from cp_common.kafka import EventProducer

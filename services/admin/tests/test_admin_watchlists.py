@@ -4,12 +4,13 @@ every change on watchlist.changes.v1 and (admin lists) in the audit log, and Wat
 from __future__ import annotations
 
 import pytest
-from admin_testing import ADMIN_WATCHLIST, Auth, Caller, RunningAdmin, read_topic
 
 from cp_common import topics
 from cryptopredict.admin.v1 import watchlist_pb2
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
+
+from .admin_testing import ADMIN_WATCHLIST, Auth, Caller, RunningAdmin, read_topic
 
 ENVELOPE_ERROR_KEYS = {"success", "error", "error_code", "timestamp"}
 

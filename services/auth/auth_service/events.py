@@ -13,7 +13,7 @@ from auth_service.domain.models import User
 from cp_common import topics
 from cp_common.kafka import outbox
 from cp_common.proto_enums import to_proto
-from cp_common.security import Principal, Role
+from cp_common.security import Principal
 from cryptopredict.common.v1 import users_pb2
 from cryptopredict.events.v1 import users_pb2 as user_events_pb2
 
@@ -23,17 +23,6 @@ class UserChange(StrEnum):
     ROLE_CHANGED = "role_changed"
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
-
-
-_PROTO_ROLES = {
-    Role.ADMIN: users_pb2.ROLE_ADMIN,
-    Role.PROFESSIONAL: users_pb2.ROLE_PROFESSIONAL,
-    Role.CASUAL: users_pb2.ROLE_CASUAL,
-}
-
-
-def _proto_role(role: Role) -> users_pb2.Role:
-    return _PROTO_ROLES[role]
 
 
 def user_changed(
@@ -50,18 +39,18 @@ def user_changed(
     occurred_at.FromDatetime(at or datetime.now(UTC))
     message = user_events_pb2.UserChanged(
         user_id=user.id,
-        kind=to_proto(user_events_pb2.UserChangeKind, change.value),  # type: ignore[arg-type]
+        kind=to_proto(user_events_pb2.UserChangeKind, change.value),
         email=user.email,
-        role=to_proto(users_pb2.Role, user.role.value),  # type: ignore[arg-type]
+        role=to_proto(users_pb2.Role, user.role.value),
         is_active=user.is_active,
         occurred_at=occurred_at,
     )
     if actor is not None:
         message.actor_user_id = actor.user_id
         message.actor_email = actor.email
-        message.actor_role = _proto_role(actor.role)
+        message.actor_role = to_proto(users_pb2.Role, actor.role.value)
     if before is not None:
-        message.previous_role = _proto_role(before.role)
+        message.previous_role = to_proto(users_pb2.Role, before.role.value)
         message.previous_is_active = before.is_active
     return message
 
