@@ -42,9 +42,9 @@ async def run_quietly(parts: Components, request: CascadeRequest) -> None:
         log.warning("triggered cascade failed", extra={"run_id": request.run_id, "error": str(exc)})
 
 
-async def schedule_once(parts: Components, now: float) -> bool:
+async def schedule_once(parts: Components, now: float, interval_s: float) -> bool:
     """Runs this slot's cascade if this replica claims it; True when it did."""
-    slot = slot_of(now, parts.settings.orchestrator_schedule_s)
+    slot = slot_of(now, interval_s)
     if not await runs.claim_slot(parts.pool, slot, REPLICA):
         return False
     await run_quietly(parts, CascadeRequest(run_id=f"schedule-{slot}", trigger="schedule"))
@@ -59,7 +59,7 @@ async def run_schedule(parts: Components) -> None:
         now = time.time()
         await asyncio.sleep(interval - now % interval)  # the start of the next slot
         try:
-            await schedule_once(parts, time.time())
+            await schedule_once(parts, time.time(), interval)
         except (OSError, asyncpg.PostgresError):
             log.warning("scheduled cascade could not start", exc_info=True)
 

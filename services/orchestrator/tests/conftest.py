@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cp_layer_kit.testing import LocalTokens
-from cp_testing.apps import RunningApp, running_app
+from cp_testing.apps import running_app
 from orchestrator_service.app import SPEC, components_of
-from orchestrator_service.components import Components
 from orchestrator_service.settings import OrchestratorSettings
 
 from .orchestrator_testing import ScriptedLayers, scripted_layers
@@ -34,7 +33,7 @@ def tokens() -> LocalTokens:
 @pytest.fixture(scope="module")
 async def orchestrator(
     layers, tokens, fresh_database, redis_url, kafka_bootstrap_servers, free_port, tmp_path_factory
-) -> AsyncIterator[RunningApp[OrchestratorSettings]]:
+):
     target = layers.target
     settings = OrchestratorSettings(
         environment="test",
@@ -61,7 +60,7 @@ async def orchestrator(
 
 
 @pytest.fixture
-def parts(orchestrator, layers) -> Components:
+def parts(orchestrator, layers):
     """The components, with every layer answering and every breaker closed."""
     layers.reset()
     components = components_of(orchestrator.runtime)
