@@ -23,13 +23,13 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from tests.e2e.test_auth_through_gateway import INFRA_VARIABLES, _catalog_ports, _port_free
 
 from cp_common import topics
 from cp_common.kafka import EventProducer
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
+from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
 from cryptopredict.admin.v1 import watchlist_pb2, watchlist_pb2_grpc
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
@@ -88,11 +88,7 @@ class AdminFleet:
 @pytest.fixture(scope="module")
 def admin_fleet() -> Iterator[AdminFleet]:
     base = _catalog()
-    offset = next(
-        offset
-        for offset in range(24000, 45000, 223)
-        if all(_port_free(port + offset) for port in _catalog_ports(base))
-    )
+    offset = free_port_offset(base, start=24100)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-admin-e2e-")).resolve()
     state_dir.chmod(0o755)
     config_dir = Path(tempfile.mkdtemp(prefix="cp-cpctl-"))

@@ -9,9 +9,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from admin_testing import Auth, Caller, RunningAdmin, eventually
 
 from cp_layer_kit.testing import LocalTokens, RunningLayer, prepare_layer_database, run_layer
+from cp_testing.waiting import eventually
 from cryptopredict.admin.v1 import watchlist_pb2
 from cryptopredict.analysis.v1 import asset_pb2, asset_pb2_grpc
 from cryptopredict.common.v1 import analysis_pb2 as common_analysis_pb2
@@ -19,6 +19,8 @@ from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from layer3_asset_service import MIGRATIONS_DIR, SCHEMA
 from layer3_asset_service.app import SPEC
 from layer3_asset_service.settings import Layer3Settings
+
+from .admin_testing import Auth, Caller, RunningAdmin
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +92,7 @@ async def test_an_approved_layer3_suggestion_is_seen_by_layer3_in_the_next_run(
                 )
             )
 
-    await eventually(queued, what="Layer 3's suggestion in the admin queue")
+    await eventually(queued, within=30, what="Layer 3's suggestion in the admin queue")
     async with admin.client() as client:
         review = await client.post(
             f"/api/v1/layer3/suggestions/{chosen.suggestion_id}/review",
