@@ -17,7 +17,6 @@ import grpc
 import pandas as pd
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from timing_testing import RunningTiming, running_timing, until
 
 from cp_common.grpc import create_channel
 from cp_fleet.embedded import find_free_port
@@ -36,6 +35,8 @@ from ingestion_service.app import runner_of
 from ingestion_service.settings import IngestionSettings
 from layer4_timing_service import SCHEMA
 from layer4_timing_service.settings import TimingSettings
+
+from .timing_testing import RunningTiming, running_timing, until
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from notification_testing import (
+
+from cp_common import topics
+from cp_common.kafka import EventProducer
+from notification_service.webhooks import signing
+
+from .notification_testing import (
     RunningNotification,
     TokenIssuer,
     WebhookReceiver,
@@ -25,10 +30,6 @@ from notification_testing import (
     running_notification,
     ws_connect,
 )
-
-from cp_common import topics
-from cp_common.kafka import EventProducer
-from notification_service.webhooks import signing
 
 HOOKS = "/api/v1/notifications/webhooks"
 
