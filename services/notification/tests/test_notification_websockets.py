@@ -20,6 +20,7 @@ from notification_testing import (
     producer,
     receive_json,
     receive_until,
+    running_notification,
     ws_connect,
 )
 from websockets.exceptions import ConnectionClosed
@@ -269,3 +270,11 @@ async def test_a_signal_without_id_does_not_block_its_partition(
             )
         _, before = await receive_until(ws, _is_signal(marker.signal.signal_id))
         assert not [m for m in before if m.get("type") == "new_signal" and not m["data"]["signal_id"]]
+
+
+async def test_heartbeats_carry_the_connection_count(notification_settings, issuer: TokenIssuer) -> None:
+    async with running_notification(notification_settings(notification_ws_heartbeat_s=0.2)) as fast_beat:
+        async with ws_connect(f"{fast_beat.ws_url}{DASHBOARD}", issuer.token()) as ws:
+            await receive_json(ws)
+            beat, _ = await receive_until(ws, lambda m: m.get("type") == "heartbeat", timeout=10)
+            assert beat["data"]["active_connections"] == 1
