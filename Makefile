@@ -44,8 +44,8 @@ status: setup ## state and readiness of every program
 logs: setup ## tail logs: make logs [SERVICE=auth]
 	$(PY) -m cp_fleet logs $(SERVICE)
 
-test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx
-	$(PY) -m pytest
+test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx, with coverage
+	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
 lint: setup ## ruff (lint, format, complexity), mypy, generated-code freshness, buf lint and buf breaking
 	$(PY) -m ruff check .

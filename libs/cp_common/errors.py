@@ -61,11 +61,6 @@ class DeadlineExceeded(ServiceError):
     grpc_code = "DEADLINE_EXCEEDED"
 
 
-class PayloadTooLarge(ServiceError):
-    status_code = 413
-    grpc_code = "RESOURCE_EXHAUSTED"
-
-
 class InvalidParameter(ServiceError):
     """A request parameter is invalid where a schema cannot say so (e.g. two parameters that
     disagree): 422 like any other validation failure, with ``field`` (``query.end``) in the

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ class ServiceSpec:
     consumers: Callable[[Runtime], Sequence[Subscription]] | None = None
     consumer_group: str | None = None
     grpc_services: Callable[[Runtime, GrpcServer], None] | None = None
-    background_tasks: Sequence[Callable[[Runtime], Coroutine[Any, Any, None]]] = ()
+    background_tasks: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None
     on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None
     version: str = "0.1.0"
@@ -217,7 +217,8 @@ class _Startup:
 
     def background_tasks(self) -> None:
         for i, job in enumerate(self.spec.background_tasks):
-            self.runtime.watch(asyncio.create_task(job(self.runtime), name=f"{self.spec.name}-bg-{i}"))
+            task = asyncio.create_task(_until_done(job(self.runtime)), name=f"{self.spec.name}-bg-{i}")
+            self.runtime.watch(task)
         if self.runtime.tasks:
             self.checks["background_tasks"] = _tasks_alive_check(self.runtime.tasks)
         # pushed last, so popped first: background work stops before what it uses closes
@@ -240,6 +241,10 @@ async def _open_runtime(
         await startup.consumers()
         startup.background_tasks()
         yield runtime
+
+
+async def _until_done(job: Awaitable[None]) -> None:
+    await job
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:

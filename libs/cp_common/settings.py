@@ -1,8 +1,10 @@
 """Service configuration from the environment, validated at start-up.
 
-Every service subclasses :class:`ServiceSettings` (adding its own fields, usually under an
-``env_prefix``) and calls :func:`load_settings`, which turns a validation failure into a
-:class:`SettingsError` whose message names each bad environment variable.
+Every service subclasses :class:`ServiceSettings`, adding its own fields named after the
+service (``auth_access_token_ttl_s`` is read from ``AUTH_ACCESS_TOKEN_TTL_S``), and calls
+:func:`load_settings`, which turns a validation failure into a :class:`SettingsError` whose
+message names each bad environment variable. A subclass sets no ``env_prefix``: it would
+rename the inherited fields too (``DATABASE_URL`` would become ``AUTH_DATABASE_URL``).
 """
 
 from __future__ import annotations

@@ -25,8 +25,11 @@ What the gateway does (architecture sections 2, 3 and 6):
   from allowed origins are answered by Nginx (204); services' own CORS headers are dropped.
 - The gateway is the edge: ``X-Forwarded-For`` is set to the client address (not appended to),
   so a client cannot choose the address that services rate-limit by.
-- JSON access log with the path only (``$uri``): no query string (WebSocket clients pass
-  ``?token=``), no ``Authorization`` header, no cookies, no referrer.
+- JSON access log with the path as the client sent it, never the query string (WebSocket clients pass
+  ``?token=``), no ``Authorization`` header, no cookies, no referrer. Rate-limited answers are
+  sampled: one 429 in ``logs.sample_429`` is written, with that number as its ``weight``
+  (every other line weighs 1), and refusals are not repeated in the error log; the file itself
+  is kept bounded by the fleet's ``gateway-logs`` program (:mod:`cp_fleet.log_rotation`).
 
 Relative paths (pid file, temp directories) resolve against Nginx's ``-p`` prefix directory.
 """
@@ -78,7 +81,7 @@ _ACCESS_LOG_FIELDS = (
     ('"request_id":"', "$cp_request_id", '"'),
     ('"remote_addr":"', "$remote_addr", '"'),
     ('"method":"', "$request_method", '"'),
-    ('"path":"', "$uri", '"'),
+    ('"path":"', "$cp_log_path", '"'),
     ('"status":', "$status", ""),
     ('"request_length":', "$request_length", ""),
     ('"bytes_sent":', "$body_bytes_sent", ""),
@@ -87,6 +90,7 @@ _ACCESS_LOG_FIELDS = (
     ('"upstream_status":"', "$upstream_status", '"'),
     ('"upstream_response_time":"', "$upstream_response_time", '"'),
     ('"user_agent":"', "$http_user_agent", '"'),
+    ('"weight":', "$cp_log_weight", ""),
 )
 
 
@@ -393,16 +397,49 @@ def _rate_limit_zones(gateway: GatewayEntry) -> list[str]:
         f"limit_req_zone $binary_remote_addr zone=cp_auth:10m rate={limits.auth.rate};",
         f"limit_req_zone $binary_remote_addr zone=cp_health:1m rate={limits.health.rate};",
         "limit_req_status 429;",
-        "limit_req_log_level warn;",
+        "# Below error_log's level: a flood of refusals must not write one error line each (the",
+        "# sampled access log records them).",
+        "limit_req_log_level info;",
     ]
 
 
-def _access_log(access_log: Path) -> list[str]:
+def _split_percent(one_in: int) -> str:
+    """``split_clients`` share of one request in ``one_in`` (two decimals at most, like 0.01%)."""
+    return f"{100 / one_in:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _access_log(access_log: Path, sample_429: int) -> list[str]:
     log_format = "".join(f"{key}{value}{end}," for key, value, end in _ACCESS_LOG_FIELDS).rstrip(",")
+    lines = [
+        f"# One 429 in {sample_429} is logged, with that weight; every other answer is logged.",
+        "map $status $cp_log_weight {",
+        "    default 1;",
+        f"    429 {sample_429};",
+        "}",
+    ]
+    if sample_429 > 1:
+        lines += [
+            'split_clients "${request_id}" $cp_log_sampled {',
+            f"    {_split_percent(sample_429)} 1;",
+            "    * 0;",
+            "}",
+            'map "$status:$cp_log_sampled" $cp_loggable {',
+            "    default 1;",
+            '    "429:0" 0;',
+            "}",
+        ]
+    else:
+        lines += ["map $status $cp_loggable {", "    default 1;", "}"]
     return [
+        *lines,
         "# Path only: no query string (tokens), no Authorization header, no cookies, no referrer.",
+        "# From the request line, not $uri, which names the internal error location on errors.",
+        "map $request_uri $cp_log_path {",
+        '    default "";',
+        '    "~^(?<cp_path_part>[^?]*)" $cp_path_part;',
+        "}",
         f"log_format cp_json escape=json '{{{log_format}}}';",
-        f"access_log {access_log} cp_json;",
+        f"access_log {access_log} cp_json if=$cp_loggable;",
     ]
 
 
@@ -439,7 +476,7 @@ def _http(catalog: Catalog, access_log: Path, listen_host: str) -> list[str]:
         "",
         *_rate_limit_zones(gateway),
         "",
-        *_access_log(access_log),
+        *_access_log(access_log, catalog.logs.sample_429),
         "",
         *_upstreams(catalog),
         "",

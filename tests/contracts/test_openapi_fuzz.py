@@ -1,4 +1,4 @@
-"""Schemathesis over the OpenAPI of auth and ingestion, each run as its real server process on
+"""Schemathesis over the OpenAPI of auth, ingestion and admin, each run as its real server process on
 real PostgreSQL, Redis and Kafka: every answer must be documented (status code, content type,
 body schema) and none may be a server error. Bounded (a fixed number of generated cases per
 operation, positive and negative data) so it fits in ``make test``."""
@@ -114,6 +114,27 @@ def ingestion_url(
 
 
 @pytest.fixture(scope="module")
+def admin_url(
+    infra: dict[str, str],
+    fresh_database: Callable[..., str],
+    free_port: Callable[[], int],
+    cp_state_dir: Path,
+    auth_url: str,
+) -> Iterator[str]:
+    """The admin service verifying auth's tokens; without ingestion, asset checks answer 503."""
+    port = free_port()
+    env = {
+        **infra,
+        "SERVICE_NAME": "admin",
+        "DATABASE_URL": fresh_database("fuzz_admin"),
+        "JWKS_URL": f"{auth_url}/.well-known/jwks.json",
+    }
+    process = _serve("admin_service", env, cp_state_dir, port)
+    yield f"http://127.0.0.1:{port}"
+    process.stop()
+
+
+@pytest.fixture(scope="module")
 def admin_headers(auth_url: str) -> dict[str, str]:
     response = httpx.post(
         f"{auth_url}/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
@@ -164,3 +185,26 @@ def test_auth_answers_only_what_its_openapi_documents(auth_url: str, admin_heade
     # Logout goes without it: a generated logout would revoke the token for the rest of the run.
     failures = _fuzz(auth_url, lambda case: {} if case.path == "/api/v1/auth/logout" else admin_headers)
     assert not failures, "\n\n".join(failures)
+
+
+def test_admin_answers_only_what_its_openapi_documents(admin_url: str, admin_headers: dict[str, str]) -> None:
+    failures = _fuzz(admin_url, lambda case: admin_headers)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_a_service_called_directly_refuses_a_body_over_its_limit(auth_url: str) -> None:
+    """Defence in depth: without the gateway in front, the app's own limit (1 MiB) holds, for a
+    declared length and for a chunked body alike."""
+    big = b"x" * (5 * 1024 * 1024)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(big), 64 * 1024):
+            yield big[start : start + 64 * 1024]
+
+    for content in (big, chunks()):
+        response = httpx.post(
+            f"{auth_url}/api/v1/auth/login", content=content, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        body = response.json()
+        assert body["success"] is False and body["error_code"] == 413

@@ -23,7 +23,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from test_auth_through_gateway import INFRA_VARIABLES, _catalog_ports, _port_free
+from tests.e2e.test_auth_through_gateway import INFRA_VARIABLES, _catalog_ports, _port_free
 
 from cp_common import topics
 from cp_common.kafka import EventProducer
@@ -38,7 +38,8 @@ pytestmark = pytest.mark.slow
 
 CPCTL = Path(sys.executable).with_name("cpctl")
 PASSWORD = "Admin-Path-2024!"
-SERVICES = ("auth", "ingestion", "admin")
+#: Layer 1 is there for its model status in system health; layer2-sector is left out on purpose.
+SERVICES = ("auth", "ingestion", "admin", "layer1-macro")
 
 
 def _catalog() -> Catalog:
@@ -141,10 +142,30 @@ def test_login_keeps_the_session_in_a_0600_file(logged_in: AdminFleet) -> None:
     assert logged_in.admin_password() not in credentials.read_text()
 
 
+def test_an_expired_access_token_is_refreshed_once_with_the_stored_refresh_token(
+    logged_in: AdminFleet, tmp_path: Path
+) -> None:
+    copy = tmp_path / "cpctl"
+    shutil.copytree(logged_in.config_dir, copy)
+    credentials = copy / "credentials.json"
+    session = json.loads(credentials.read_text())
+    session["access_token"] = "expired.or.forged"
+    credentials.write_text(json.dumps(session))
+    whoami = logged_in.cpctl("--json", "whoami", config_dir=copy)
+    assert whoami.returncode == 0, whoami.stderr
+    refreshed = json.loads(credentials.read_text())
+    assert refreshed["access_token"] != "expired.or.forged"
+    assert refreshed["refresh_token"] != session["refresh_token"]
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+
+
 def test_tables_by_default_and_json_on_request(logged_in: AdminFleet) -> None:
     table = logged_in.cpctl("assets", "list", "--limit", "5")
     assert table.returncode == 0, table.stderr
     assert "symbol" in table.stdout and "BTC" in table.stdout and "┃" in table.stdout
+    regime = logged_in.cpctl("--json", "regime")
+    assert regime.returncode == 0, regime.stderr
+    assert json.loads(regime.stdout)["regime"] in {"unknown", "bull", "bear", "sideways", "volatile"}
     added = logged_in.cpctl("watchlists", "add", "SOL", "ETH", "--tier", "tier2")
     assert added.returncode == 0, added.stderr
     assert "Added 2 items" in added.stdout
@@ -159,8 +180,8 @@ def test_errors_give_clear_messages_and_non_zero_exit_codes(logged_in: AdminFlee
     assert unknown.returncode == 1 and "unknown symbol" in unknown.stderr
     missing = logged_in.cpctl("suggestions", "review", str(uuid.uuid4()), "approve")
     assert missing.returncode == 5 and "Suggestion not found" in missing.stderr
-    not_deployed = logged_in.cpctl("regime")
-    assert not_deployed.returncode == 6 and "layer1-macro" in not_deployed.stderr
+    not_deployed = logged_in.cpctl("sectors", "list")
+    assert not_deployed.returncode == 6 and "layer2-sector" in not_deployed.stderr
     anonymous = logged_in.cpctl("watchlists", "list", config_dir=tmp_path)
     assert anonymous.returncode == 3 and "cpctl login" in anonymous.stderr
     usage = logged_in.cpctl("suggestions", "review", "x", "maybe")
@@ -251,5 +272,10 @@ def test_system_health_through_the_gateway(logged_in: AdminFleet) -> None:
     assert health["services"]["admin"]["ready"] is True
     assert health["services"]["layer3-asset"]["status"] == "unavailable"
     assert "admin" in health["consumer_lag"]
+    assert health["services"]["layer1-macro"]["ready"] is True
+    models = health["models"]
+    assert models["status"] == "available", models
+    assert {(m["service"], m["layer"]) for m in models["active"]} >= {("layer1-macro", "macro")}
+    assert all(m["status"] in ("active", "training", "inactive", "error") for m in models["active"])
     table = logged_in.cpctl("system", "health")
     assert table.returncode == 0 and "ingestion" in table.stdout and "last cascade run" in table.stdout

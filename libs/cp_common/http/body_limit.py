@@ -1,18 +1,20 @@
-"""A request-body size limit in the app itself (the gateway has its own; this is defence in depth
+"""The request-body size limit of every app (the gateway has its own; this is defence in depth
 for a service called directly).
 
 A declared ``Content-Length`` over the limit is answered 413 before any of the body is read; a
-body without one (chunked) is counted as it arrives and refused once it passes the limit.
+body without one (chunked) is counted as it arrives and refused once it passes the limit. Both
+answers are the envelope. (FastAPI's own ``max_body_size`` would answer a declared length over
+the limit in plain text, replacing whatever the app sends, so it is not used.)
 """
 
 from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cp_common.context import request_id_var
-from cp_common.errors import PayloadTooLarge
 from cp_common.http.envelope import error_body
 
 #: Default limit, the gateway's ``client_max_body_size`` (1 MiB).
@@ -21,6 +23,14 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 def too_large_message(limit: int) -> str:
     return f"Request body too large (limit {limit} bytes)"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read. An ``HTTPException``, so FastAPI's body parsing lets it
+    through (it turns other exceptions into a 400) to the envelope handler."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=too_large_message(limit))
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -56,7 +66,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge(too_large_message(self.max_bytes))
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         await self.app(scope, counted, send)

@@ -97,10 +97,10 @@ def _describe(operation: dict[str, Any], *, public: bool) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if public:
         operation.pop("security", None)
-        for status in ("401", "403"):
-            responses.pop(status, None)
-    for status in _statuses(operation, public=public):
-        responses.setdefault(str(status), _error_response(status))
+        for auth_status in ("401", "403"):
+            responses.pop(auth_status, None)
+    for code in _statuses(operation, public=public):
+        responses.setdefault(str(code), _error_response(code))
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400:
             response["content"] = {"application/json": {"schema": dict(_ERROR_REF)}}

@@ -434,3 +434,17 @@ def test_a_websocket_prefix_without_its_slash_is_no_redirect(gateway: RunningNgi
     # the WebSocket echo server refuses a plain GET; what matters is that Nginx did not redirect
     response = httpx.get(f"{gateway.url}/api/v1/ws", follow_redirects=False)
     assert response.status_code not in (301, 302, 307, 308)
+
+
+def test_an_error_is_logged_under_the_path_the_client_asked_for(gateway: RunningNginx) -> None:
+    httpx.get(
+        f"{gateway.url}/api/v1/nope/x?token=QUERY-SECRET-43", headers={"X-Request-ID": "log-check-0002"}
+    )
+    log_path = gateway.prefix_dir / "access.log"
+    deadline = time.monotonic() + 5
+    while "log-check-0002" not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log_path.read_text()
+    assert "SECRET-43" not in text
+    (ours,) = [r for r in map(json.loads, text.splitlines()) if r["request_id"] == "log-check-0002"]
+    assert ours["path"] == "/api/v1/nope/x" and ours["status"] == 404 and ours["weight"] == 1

@@ -22,8 +22,10 @@ def change_channel(schema: str) -> str:
 
 
 def snapshot_day(taken_at: datetime) -> date:
-    """The UTC day a snapshot describes: one taken at a day's close (00:00) describes that day."""
-    return (taken_at.astimezone(UTC) - timedelta(seconds=1)).date()
+    """The UTC day a snapshot describes: the UTC date it is stamped with, as ``cp_models``'
+    ``MarketData`` aligns the market series the models were trained on (the files and replay
+    feeds stamp a day's figures with its date, a live snapshot with when it was taken)."""
+    return taken_at.astimezone(UTC).date()
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ async def add_item(
         symbol=symbol,
         tier=tier,
         suggestion_id=suggestion_id,
+        status=row["status"],
     )
     await _audit(conn, watchlist, actor, "watchlist.item_added", str(row["id"]), None, view)
     await store.touch(conn, watchlist["id"])
@@ -91,8 +92,31 @@ async def move_item(
         tier=tier,
         previous_tier=Tier(item["tier"]),
         suggestion_id=suggestion_id,
+        status=row["status"],
     )
     await _audit(conn, watchlist, actor, "watchlist.item_tier_changed", str(row["id"]), before, view)
+    await store.touch(conn, watchlist["id"])
+    return view
+
+
+async def set_item_status(
+    conn: asyncpg.Connection, watchlist: asyncpg.Record, item: asyncpg.Record, status: str, actor: Actor
+) -> dict[str, Any]:
+    before = store.item_view(item)
+    row = await store.set_status(conn, item["id"], status)
+    view = store.item_view(row)
+    await events.publish_watchlist_changed(
+        conn,
+        watchlist_id=watchlist["id"],
+        kind=events_pb2.WATCHLIST_CHANGE_KIND_ITEM_STATUS_CHANGED,
+        actor_user_id=actor.user_id,
+        item_id=row["id"],
+        symbol=row["symbol"],
+        tier=Tier(row["tier"]),
+        previous_tier=Tier(item["tier"]),
+        status=status,
+    )
+    await _audit(conn, watchlist, actor, "watchlist.item_status_changed", str(row["id"]), before, view)
     await store.touch(conn, watchlist["id"])
     return view
 

@@ -39,6 +39,7 @@ async def publish_watchlist_changed(
     tier: Tier | None = None,
     previous_tier: Tier | None = None,
     suggestion_id: str = "",
+    status: str = "",
 ) -> str:
     message = events_pb2.WatchlistChanged(
         change_id=str(uuid.uuid4()),
@@ -51,6 +52,7 @@ async def publish_watchlist_changed(
         actor_user_id=actor_user_id or "",
         suggestion_id=suggestion_id,
         changed_at=_timestamp(),
+        status=status,
     )
     return await outbox.enqueue(conn, topics.WATCHLIST_CHANGES.name, message, schema=SCHEMA)
 

@@ -137,20 +137,28 @@ class Watchlists:
         await self._invalidate(watchlist_id)
         return removed
 
-    async def move_item(
-        self, principal: Principal, watchlist_id: int, item_id: int, tier: Tier
+    async def update_item(
+        self, principal: Principal, watchlist_id: int, item_id: int, *, tier: Tier | None, status: str | None
     ) -> dict[str, Any]:
+        """Move an item to another tier and/or pause or resume it; 409 if nothing would change."""
         actor = Actor.of(principal)
         async with self.c.pool.acquire() as conn, conn.transaction():
             watchlist = _writable(principal, await store.get(conn, watchlist_id, lock=True))
             item = await store.item(conn, watchlist_id, item_id)
             if item is None:
                 raise NotFound(ITEM_NOT_FOUND)
-            if item["tier"] == tier:
-                raise Conflict(f"{item['symbol']} is already in {tier.label}")
-            moved = await changes.move_item(conn, watchlist, item, tier, actor)
+            view = None
+            if tier is not None and item["tier"] != tier:
+                view = await changes.move_item(conn, watchlist, item, tier, actor)
+                item = await store.item(conn, watchlist_id, item_id) or item
+            if status is not None and item["status"] != status:
+                view = await changes.set_item_status(conn, watchlist, item, status, actor)
+            if view is None:
+                raise Conflict(
+                    f"{item['symbol']} is already {store.item_view(item)['tier']} and {item['status']}"
+                )
         await self._invalidate(watchlist_id)
-        return moved
+        return view
 
     async def reorder(
         self, principal: Principal, watchlist_id: int, item_ids: Sequence[int]

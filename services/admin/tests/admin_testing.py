@@ -3,12 +3,11 @@ services (real PostgreSQL, Redis, Kafka), users with roles, Kafka readers and pu
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,14 +30,6 @@ from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
 PASSWORD = "Correct-Horse-9"
 ADMIN_WATCHLIST = 1
-
-
-async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not await probe():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or probe}")
-        await asyncio.sleep(0.1)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from admin_testing import Auth, Publisher, RunningAdmin, running_admin
 
 from admin_service.settings import AdminSettings
 from auth_service.app import create_app as create_auth_app
 from auth_service.settings import AuthSettings
 from ingestion_service.app import create_app as create_ingestion_app
 from ingestion_service.settings import IngestionSettings
+
+from .admin_testing import Auth, Publisher, RunningAdmin, running_admin
 
 FAST_ARGON2 = {"auth_argon2_time_cost": 1, "auth_argon2_memory_kib": 8192, "auth_argon2_parallelism": 1}
 

@@ -10,20 +10,24 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from admin_testing import Auth, Caller, Publisher, RunningAdmin, eventually, read_topic, suggestion
 
 from admin_service.storage import suggestions as suggestion_store
 from cp_common import topics
+from cp_testing.waiting import eventually
 from cryptopredict.admin.v1 import watchlist_pb2
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import admin_pb2, cascade_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
+from .admin_testing import Auth, Caller, Publisher, RunningAdmin, read_topic, suggestion
+
 SUGGESTIONS = topics.WATCHLIST_SUGGESTIONS.name
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def admin_user(auth_service: Auth) -> Caller:
+    """A fresh admin per test: the per-user rate limits (20 item changes per minute) then
+    never couple one test to another."""
     return await auth_service.user("admin")
 
 
@@ -40,7 +44,7 @@ async def _publish_and_wait(
     async def arrived() -> bool:
         return await _queued(admin, message.suggestion_id) is not None
 
-    await eventually(arrived, what=f"suggestion {message.suggestion_id} queued")
+    await eventually(arrived, within=30, what=f"suggestion {message.suggestion_id} queued")
 
 
 async def _add(admin: RunningAdmin, caller: Caller, symbol: str, tier: str) -> dict:
@@ -83,7 +87,7 @@ async def test_replaying_the_same_suggestion_event_creates_one_queue_entry(
             )
             return handled >= 3
 
-        await eventually(all_handled, what="three suggestion events handled")
+        await eventually(all_handled, within=30, what="three suggestion events handled")
         count = await conn.fetchval(
             "SELECT count(*) FROM suggestions WHERE id = $1", uuid.UUID(message.suggestion_id)
         )
@@ -304,7 +308,7 @@ async def test_user_administration_in_auth_lands_in_the_audit_log(
             )
             return response.json()["data"]["total"] == 2
 
-        await eventually(audited, what="auth's user changes in the audit log")
+        await eventually(audited, within=30, what="auth's user changes in the audit log")
         response = await client.get(
             "/api/v1/admin/audit", params={"target_id": target.user_id}, headers=admin_user.headers
         )
@@ -366,6 +370,8 @@ async def test_system_health_reports_services_breakers_models_and_the_last_casca
     admin: RunningAdmin, publisher: Publisher, admin_user: Caller, monkeypatch, free_port
 ) -> None:
     monkeypatch.setenv("INGESTION_HTTP_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    await _add(admin, admin_user, "XMR", "tier1")
+    await _publish_and_wait(admin, publisher, suggestion("CRO"))
     async with admin.client() as client:
         before = (await client.get("/api/v1/admin/system-health", headers=admin_user.headers)).json()["data"]
         run = cascade_pb2.CascadeRunUpdated(
@@ -382,7 +388,7 @@ async def test_system_health_reports_services_breakers_models_and_the_last_casca
             health = await client.get("/api/v1/admin/system-health", headers=admin_user.headers)
             return health.json()["data"]["cascade"]["status"] == "available"
 
-        await eventually(seen, what="the cascade run in system health")
+        await eventually(seen, within=30, what="the cascade run in system health")
         after = (await client.get("/api/v1/admin/system-health", headers=admin_user.headers)).json()["data"]
         dashboard = await client.get("/api/v1/dashboard/admin", headers=admin_user.headers)
     assert (

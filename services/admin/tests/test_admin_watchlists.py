@@ -4,18 +4,21 @@ every change on watchlist.changes.v1 and (admin lists) in the audit log, and Wat
 from __future__ import annotations
 
 import pytest
-from admin_testing import ADMIN_WATCHLIST, Auth, Caller, RunningAdmin, read_topic
 
 from cp_common import topics
 from cryptopredict.admin.v1 import watchlist_pb2
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
+from .admin_testing import ADMIN_WATCHLIST, Auth, Caller, RunningAdmin, read_topic
+
 ENVELOPE_ERROR_KEYS = {"success", "error", "error_code", "timestamp"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def admin_user(auth_service: Auth) -> Caller:
+    """A fresh admin per test: the per-user rate limits (20 item changes per minute) then
+    never couple one test to another."""
     return await auth_service.user("admin")
 
 
@@ -304,6 +307,48 @@ async def test_personal_watchlists_belong_to_their_owner(
         events_pb2.WATCHLIST_CHANGE_KIND_WATCHLIST_CREATED,
         events_pb2.WATCHLIST_CHANGE_KIND_ITEM_ADDED,
         events_pb2.WATCHLIST_CHANGE_KIND_WATCHLIST_DELETED,
+    ]
+
+
+async def test_a_paused_item_leaves_the_tier_sets_until_it_is_resumed(
+    admin: RunningAdmin, admin_user: Caller, kafka_bootstrap_servers: str
+) -> None:
+    async with admin.client() as client:
+        added = await client.post(
+            "/api/v1/layer3/watchlists/1/items",
+            json={"crypto_symbol": "TRX", "tier": "tier1"},
+            headers=admin_user.headers,
+        )
+        item_id = added.json()["data"]["item"]["id"]
+        path = f"/api/v1/layer3/watchlists/1/items/{item_id}"
+        paused = await client.patch(path, json={"status": "paused"}, headers=admin_user.headers)
+        assert paused.status_code == 200 and paused.json()["data"]["status"] == "paused"
+        async with admin.watchlist_stub() as stub:
+            while_paused = await stub.GetTierSets(watchlist_pb2.GetTierSetsRequest())
+        assert (await client.patch(path, json={}, headers=admin_user.headers)).status_code == 422
+        assert (
+            await client.patch(path, json={"status": "sleeping"}, headers=admin_user.headers)
+        ).status_code == 422
+        resumed = await client.patch(
+            path, json={"status": "active", "tier": "tier2"}, headers=admin_user.headers
+        )
+        assert resumed.status_code == 200
+        assert (resumed.json()["data"]["status"], resumed.json()["data"]["tier"]) == ("active", "tier2")
+        async with admin.watchlist_stub() as stub:
+            after = await stub.GetTierSets(watchlist_pb2.GetTierSetsRequest())
+    assert "TRX" not in {i.symbol for i in while_paused.tier1_items}
+    assert "TRX" in {i.symbol for i in after.tier2_items}
+    changes = await read_topic(
+        kafka_bootstrap_servers,
+        topics.WATCHLIST_CHANGES.name,
+        lambda m: m.item_id == str(item_id) and m.actor_user_id == admin_user.user_id,
+        4,
+    )
+    assert [(m.kind, m.status) for m, _ in changes] == [
+        (events_pb2.WATCHLIST_CHANGE_KIND_ITEM_ADDED, "active"),
+        (events_pb2.WATCHLIST_CHANGE_KIND_ITEM_STATUS_CHANGED, "paused"),
+        (events_pb2.WATCHLIST_CHANGE_KIND_ITEM_TIER_CHANGED, "paused"),
+        (events_pb2.WATCHLIST_CHANGE_KIND_ITEM_STATUS_CHANGED, "active"),
     ]
 
 

@@ -39,18 +39,18 @@ def user_changed(
     occurred_at.FromDatetime(at or datetime.now(UTC))
     message = user_events_pb2.UserChanged(
         user_id=user.id,
-        kind=to_proto(user_events_pb2.UserChangeKind, change.value),  # type: ignore[arg-type]
+        kind=to_proto(user_events_pb2.UserChangeKind, change.value),
         email=user.email,
-        role=to_proto(users_pb2.Role, user.role.value),  # type: ignore[arg-type]
+        role=to_proto(users_pb2.Role, user.role.value),
         is_active=user.is_active,
         occurred_at=occurred_at,
     )
     if actor is not None:
         message.actor_user_id = actor.user_id
         message.actor_email = actor.email
-        message.actor_role = users_pb2.Role.Value(f"ROLE_{actor.role.value.upper()}")
+        message.actor_role = to_proto(users_pb2.Role, actor.role.value)
     if before is not None:
-        message.previous_role = users_pb2.Role.Value(f"ROLE_{before.role.value.upper()}")
+        message.previous_role = to_proto(users_pb2.Role, before.role.value)
         message.previous_is_active = before.is_active
     return message
 

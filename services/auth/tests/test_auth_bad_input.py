@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from auth_testing import RunningAuth, bearer
+
+from .auth_testing import RunningAuth, bearer
 
 HUGE = "9" * 400
 CONTROL = ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f", "a\r\nSet-Cookie: x=1"]

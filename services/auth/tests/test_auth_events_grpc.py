@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer
-from auth_testing import RunningAuth, bearer, running_auth
 
 from cp_common import topics
 from cp_common.kafka import headers as kafka_headers
 from cryptopredict.auth.v1 import auth_pb2, auth_pb2_grpc
 from cryptopredict.common.v1 import users_pb2
 from cryptopredict.events.v1 import users_pb2 as user_events_pb2
+
+from .auth_testing import RunningAuth, bearer, running_auth
 
 
 @pytest.fixture(scope="module")

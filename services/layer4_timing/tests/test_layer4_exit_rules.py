@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from timing_testing import FEE, SLIPPAGE, daily_bars
 
 from cp_models.backtest.costs import CostModel
 from cp_models.backtest.trades import simulate_signal_trades
 from cp_models.data import MarketData
 from layer4_timing_service.exit_rules import Bar, TradePlan, follow
+
+from .timing_testing import FEE, SLIPPAGE, daily_bars
 
 COSTS = CostModel(FEE, SLIPPAGE)
 REASONS = {"target_hit": "target", "stopped_out": "stop", "expired": "expiry"}

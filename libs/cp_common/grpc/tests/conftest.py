@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 import grpc.aio
@@ -82,14 +81,6 @@ def probe_handler() -> grpc.GenericRpcHandler:
 def sample(name: str, **labels: str) -> float:
     """Current value of a sample in the default Prometheus registry (0 when absent)."""
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-async def eventually(predicate: Callable[[], bool], within: float = 2.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def make_server(**kwargs: object) -> GrpcServer:

@@ -20,8 +20,9 @@ from cp_common.errors import (
 )
 from cp_common.grpc import GrpcServer, create_channel, http_status_for, service_error_from_rpc_error
 from cp_common.grpc.client_interceptors import DefaultDeadlineInterceptor
+from cp_testing.waiting import eventually
 
-from .conftest import SERVICE, eventually, method, sample, unary
+from .conftest import SERVICE, method, sample, unary
 
 
 async def test_explicit_deadline_cuts_a_slow_call(channel: grpc.aio.Channel) -> None:

@@ -15,8 +15,9 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from cp_common.context import request_id_var
 from cp_common.grpc import GrpcServer, create_channel
 from cp_common.grpc.server_interceptors import INTERNAL_ERROR_MESSAGE
+from cp_testing.waiting import eventually
 
-from .conftest import SERVICE, eventually, make_server, method, sample, unary, unary_stream
+from .conftest import SERVICE, make_server, method, sample, unary, unary_stream
 
 
 async def test_health_reports_serving_for_server_and_each_service(channel: grpc.aio.Channel) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from admin_service.domain import Decision, Tier
 
@@ -38,7 +38,17 @@ class BulkItemsRemove(_Body):
 
 
 class ItemUpdate(_Body):
-    tier: TierName
+    """At least one of: the new tier; ``active`` or ``paused`` (a paused item is left out of
+    the cascade's tier sets)."""
+
+    tier: TierName | None = None
+    status: Literal["active", "paused"] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ItemUpdate:
+        if self.tier is None and self.status is None:
+            raise ValueError("give tier and/or status")
+        return self
 
 
 class Reorder(_Body):

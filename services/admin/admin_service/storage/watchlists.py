@@ -138,6 +138,14 @@ async def set_tier(conn: asyncpg.Connection, item_id: int, tier: Tier) -> asyncp
     )
 
 
+async def set_status(conn: asyncpg.Connection, item_id: int, status: str) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"UPDATE watchlist_items SET status = $2, updated_at = now() WHERE id = $1 RETURNING {ITEM_COLUMNS}",  # noqa: S608
+        item_id,
+        status,
+    )
+
+
 async def reorder(conn: asyncpg.Connection, watchlist_id: int, item_ids: Sequence[int]) -> None:
     """Give the items ``0, 1, 2...`` in the order listed (the caller checked they belong here)."""
     await conn.execute(

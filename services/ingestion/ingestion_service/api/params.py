@@ -62,6 +62,11 @@ def sector(value: str | None) -> str | None:
     return value
 
 
+def _empty_is_none(value: object) -> object:
+    """``sector=`` (what clients send for an unset value) means no filter."""
+    return None if value == "" else value
+
+
 def _known_sector(value: str | None) -> str | None:
     if value is not None and taxonomy.known(value) is None:
         raise ValueError("unknown sector; see /api/v1/market/sectors")
@@ -128,6 +133,7 @@ Sector = Annotated[
         description="only assets of this sector (see /api/v1/market/sectors)",
         json_schema_extra={"enum": list(SECTORS)},
     ),
+    BeforeValidator(_empty_is_none),
     AfterValidator(_known_sector),
 ]
 IntervalQuery = Annotated[Interval, Query(description="candle interval")]
