@@ -16,7 +16,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from notification_testing import (
+
+from cp_common import topics
+from cp_common.kafka import EventProducer
+from notification_service import metrics
+
+from .notification_testing import (
     RunningNotification,
     TokenIssuer,
     new_signal,
@@ -25,10 +30,6 @@ from notification_testing import (
     running_notification,
     ws_connect,
 )
-
-from cp_common import topics
-from cp_common.kafka import EventProducer
-from notification_service import metrics
 
 SIGNALS = "/api/v1/ws/signals"
 EVENTS = 120

@@ -12,7 +12,14 @@ import uuid
 
 import httpx
 import pytest
-from notification_testing import (
+from websockets.exceptions import ConnectionClosed
+
+from cp_common import topics
+from cp_common.kafka import EventProducer
+from cp_common.security.denylist import TokenDenylist
+from cryptopredict.events.v1 import analysis_pb2
+
+from .notification_testing import (
     RunningNotification,
     TokenIssuer,
     closed_signal,
@@ -23,12 +30,6 @@ from notification_testing import (
     running_notification,
     ws_connect,
 )
-from websockets.exceptions import ConnectionClosed
-
-from cp_common import topics
-from cp_common.kafka import EventProducer
-from cp_common.security.denylist import TokenDenylist
-from cryptopredict.events.v1 import analysis_pb2
 
 SIGNALS = "/api/v1/ws/signals"
 DASHBOARD = "/api/v1/ws/dashboard"
