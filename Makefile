@@ -50,7 +50,7 @@ test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and
 lint: setup ## ruff (lint, format, complexity), mypy, generated-code freshness, buf lint and buf breaking
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m cp_tools.typecheck
+	$(PY) -m mypy
 	$(PY) -m cp_tools.protogen --check
 	$(PY) -m cp_tools.buf lint
 	$(PY) -m cp_tools.buf breaking

@@ -33,6 +33,7 @@ def _enum_name(descriptor: EnumDescriptor, number: int) -> str | None:
 
 def _scalar(field: FieldDescriptor, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None
         return _enum_name(field.enum_type, value)
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return to_plain(value)
@@ -46,6 +47,7 @@ def _is_map(field: FieldDescriptor) -> bool:
 def _field(message: Message, field: FieldDescriptor) -> Any:
     value = getattr(message, field.name)
     if _is_map(field):
+        assert field.message_type is not None
         value_field = field.message_type.fields_by_name["value"]
         return {key: _scalar(value_field, item) for key, item in value.items()}
     if field.is_repeated:
@@ -60,4 +62,5 @@ def to_plain(message: Message) -> Any:
     if message.DESCRIPTOR.full_name == _TIMESTAMP:
         assert isinstance(message, Timestamp)
         return message.ToDatetime(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-    return {field.name: _field(message, field) for field in message.DESCRIPTOR.fields}
+    descriptor: Any = message.DESCRIPTOR  # the stubs type it as a union of two Descriptor classes
+    return {field.name: _field(message, field) for field in descriptor.fields}
