@@ -34,6 +34,7 @@ from cp_common.db.migrations import upgrade
 from cp_common.db.pool import close_pool, create_pool, pool_ready_check
 from cp_common.grpc.server import GrpcServer
 from cp_common.http.app import ReadinessCheck, create_app
+from cp_common.http.fleet_health import FleetProbe, fleet_health_router
 from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscription, ensure_topics
 from cp_common.logging import configure_logging
 from cp_common.security.denylist import TokenDenylist
@@ -120,7 +121,8 @@ async def _open_runtime(
             )
             stack.push_async_callback(close_pool, runtime.pool)
             checks["postgres"] = pool_ready_check(runtime.pool)
-        if spec.uses_redis or settings.redis_url:
+        # A token verifier needs the revocation denylist: no Redis, no verification (fail closed).
+        if spec.uses_redis or settings.redis_url or settings.jwks_url:
             runtime.redis = create_redis(_require(settings.redis_url, "REDIS_URL", spec.name))
             stack.push_async_callback(runtime.redis.aclose)
             checks["redis"] = redis_ready_check(runtime.redis)
@@ -139,10 +141,8 @@ async def _open_runtime(
                 relay.start()
                 stack.push_async_callback(relay.stop)
         if settings.jwks_url:
-            denylist = TokenDenylist(runtime.redis) if runtime.redis is not None else None
-            runtime.verifier = JwtVerifier.from_settings(
-                settings, is_revoked=denylist.is_revoked if denylist else None
-            )
+            denylist = TokenDenylist(runtime.require_redis())
+            runtime.verifier = JwtVerifier.from_settings(settings, is_revoked=denylist.is_revoked)
             stack.push_async_callback(runtime.verifier.aclose)
         if spec.on_startup is not None:
             await spec.on_startup(runtime)
@@ -218,7 +218,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         settings,
         title=spec.title,
         version=spec.version,
-        routers=spec.routers,
+        # Every service answers the fleet's health, so it outlives any one of them.
+        routers=[*spec.routers, fleet_health_router(FleetProbe())],
         readiness_checks=checks,
         lifespan=lifespan,
     )

@@ -7,7 +7,8 @@ What the gateway does (architecture sections 2, 3 and 6):
   JSON 404.
 - Per-client-IP ``limit_req`` zones: ``api`` on HTTP routes, ``websocket`` on WebSocket routes,
   the stricter ``auth`` zone on ``gateway.strict_paths`` (login/register), and ``health`` on
-  ``gateway.health_path`` (aggregated fleet readiness, served by the service owning the path).
+  ``gateway.health_path`` (aggregated fleet readiness; every service answers it, so the gateway
+  proxies it to all of them and skips one that is down).
 - Errors Nginx produces itself (400, 403, 404, 405, 408, 413, 429, 500, 502, 503, 504) are answered
   in the project envelope ``{"success": false, "error": ..., "error_code": N, "timestamp": ...}``.
   A service's own error responses pass through untouched.
@@ -72,6 +73,10 @@ _ACCESS_LOG_FIELDS = (
     ('"upstream_response_time":"', "$upstream_response_time", '"'),
     ('"user_agent":"', "$http_user_agent", '"'),
 )
+
+
+#: Every service's HTTP port: any of them answers ``gateway.health_path`` (the fleet's health).
+HEALTH_UPSTREAM = "cp_fleet_health"
 
 
 def upstream_name(service: ServiceEntry) -> str:
@@ -236,12 +241,12 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
                 upstream_name(owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
             )
             locations += _location(f"= {path}", [auth_limit, *proxy])
-    health_owner = _owner_of(gateway.health_path, catalog)
-    if health_owner is not None:
-        proxy = _proxy_block(
-            upstream_name(health_owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
+    if catalog.services:
+        # Every service answers the fleet's health; a service that is down is skipped.
+        proxy = _proxy_block(HEALTH_UPSTREAM, websocket=False, read_timeout_s=gateway.proxy_read_timeout_s)
+        locations += _location(
+            f"= {gateway.health_path}", [health_limit, "proxy_next_upstream error timeout;", *proxy]
         )
-        locations += _location(f"= {gateway.health_path}", [health_limit, *proxy])
     for service in catalog.services:
         for prefix in service.public_prefixes:
             proxy = _proxy_block(
@@ -261,6 +266,10 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         )
 
     upstreams: list[str] = []
+    if catalog.services:
+        upstreams += [f"upstream {HEALTH_UPSTREAM} {{"]
+        upstreams += [f"    server 127.0.0.1:{service.http_port};" for service in catalog.services]
+        upstreams += ["    keepalive 4;", "}"]
     for service in catalog.services:
         upstreams += [
             f"upstream {upstream_name(service)} {{",

@@ -25,6 +25,7 @@ from jwt import PyJWK
 from jwt.exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKError
 
 from cp_common.errors import Unauthorized, Unavailable
+from cp_common.security.denylist import DenylistNotPrimed
 from cp_common.security.principal import Principal, Role
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,10 @@ class JwtVerifier:
             return
         try:
             revoked = await self.is_revoked(jti)
+        except DenylistNotPrimed:
+            # Redis came back empty and auth has not rebuilt the denylist yet: fail closed.
+            logger.warning("token refused: the revocation denylist is being rebuilt")
+            raise Unavailable(MSG_REVOCATION_UNAVAILABLE) from None
         except Exception:
             # Fail closed, but as "unavailable": the token may be fine, the denylist is not.
             logger.warning("token revocation check failed", exc_info=True)

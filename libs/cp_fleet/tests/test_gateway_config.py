@@ -254,7 +254,8 @@ def test_the_client_cannot_choose_its_forwarded_address(gateway: RunningNginx) -
     assert response.json()["headers"]["x-forwarded-for"] == "127.0.0.1"
 
 
-def test_fleet_health_path_goes_to_its_owner_with_its_own_zone(run_nginx) -> None:
+def test_fleet_health_path_goes_to_any_service_that_is_up_with_its_own_zone(run_nginx) -> None:
+    # Only the echo service listens: the health path skips the two that are down.
     gateway_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(4))
     catalog = _catalog(
         gateway_port,
@@ -265,6 +266,7 @@ def test_fleet_health_path_goes_to_its_owner_with_its_own_zone(run_nginx) -> Non
     )
     config = render_gateway_config(catalog, access_log=Path("access.log"))
     assert "location = /api/v1/health {" in config
+    assert f"server 127.0.0.1:{down_port};" in config.split("upstream cp_fleet_health {")[1].split("}")[0]
     with http_echo_server(echo_port):
         nginx = run_nginx(config, gateway_port)
         try:

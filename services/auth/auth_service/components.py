@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -14,6 +14,7 @@ from auth_service.domain.models import LiveAccessToken
 from auth_service.domain.passwords import PasswordHasher, PasswordPolicy
 from auth_service.domain.throttling import LoginThrottle, ThrottlePolicy
 from auth_service.domain.tokens import AccessTokenIssuer
+from auth_service.revocations import Revocations
 from auth_service.settings import AuthSettings
 from cp_common.cache import RateLimiter
 from cp_common.security import JwtVerifier
@@ -32,17 +33,16 @@ class AuthComponents:
     hasher: PasswordHasher
     policy: PasswordPolicy
     throttle: LoginThrottle
-    denylist: TokenDenylist
+    revocations: Revocations
     register_limiter: RateLimiter
     verifier: JwtVerifier
 
-    async def revoke_access(self, tokens: Iterable[LiveAccessToken]) -> None:
-        """Denylist access tokens until they would have expired (plus the verifiers' leeway)."""
-        now = datetime.now(UTC)
-        for token in tokens:
-            remaining = (token.expires_at - now).total_seconds() + self.settings.auth_token_leeway_s
-            if remaining > 0:
-                await self.denylist.revoke(token.jti, int(remaining) + 1)
+    async def revoke_access(
+        self, conn: asyncpg.Connection, tokens: Sequence[LiveAccessToken], reason: str
+    ) -> None:
+        """Revoke access tokens durably (PostgreSQL) and in the Redis denylist until they would
+        have expired (plus the verifiers' leeway); call inside the change's transaction."""
+        await self.revocations.revoke(conn, tokens, reason)
 
 
 def build_keyring(settings: AuthSettings) -> KeyRing:
@@ -79,7 +79,7 @@ def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: Toke
 def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis.Redis) -> AuthComponents:
     keyring = build_keyring(settings)
     keyring.load()
-    denylist = TokenDenylist(redis)
+    denylist = TokenDenylist(redis, linger_s=settings.auth_token_leeway_s)
     return AuthComponents(
         settings=settings,
         pool=pool,
@@ -99,6 +99,7 @@ def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis
         policy=PasswordPolicy(settings.auth_password_min_length, settings.auth_password_max_length),
         throttle=LoginThrottle(
             redis,
+            pool,
             ThrottlePolicy(
                 threshold=settings.auth_lockout_threshold,
                 window_s=settings.auth_lockout_window_s,
@@ -107,7 +108,7 @@ def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis
                 ip_window_s=settings.auth_ip_failure_window_s,
             ),
         ),
-        denylist=denylist,
+        revocations=Revocations(pool, denylist),
         register_limiter=RateLimiter(
             redis,
             "auth-register",

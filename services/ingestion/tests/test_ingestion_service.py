@@ -236,12 +236,13 @@ async def _assigned(consumer: AIOKafkaConsumer) -> bool:
 
 
 async def test_reads_need_a_token_when_not_public(
-    migrated_database: Callable[[], str], kafka_bootstrap_servers: str, tmp_path_factory
+    migrated_database: Callable[[], str], kafka_bootstrap_servers: str, redis_url: str, tmp_path_factory
 ) -> None:
     settings = IngestionSettings(
         environment="test",
         database_url=migrated_database(),
         kafka_bootstrap_servers=kafka_bootstrap_servers,
+        redis_url=redis_url,
         ingestion_public_reads=False,
         jwks_url="http://127.0.0.1:9/.well-known/jwks.json",
         ingestion_source="files",
