@@ -39,6 +39,7 @@ from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscript
 from cp_common.logging import configure_logging
 from cp_common.security.denylist import TokenDenylist
 from cp_common.security.jwt_verifier import JwtVerifier
+from cp_common.security.token_cache import cached_verification
 from cp_common.settings import ServiceSettings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
@@ -141,8 +142,14 @@ async def _open_runtime(
                 relay.start()
                 stack.push_async_callback(relay.stop)
         if settings.jwks_url:
-            denylist = TokenDenylist(runtime.require_redis())
-            runtime.verifier = JwtVerifier.from_settings(settings, is_revoked=denylist.is_revoked)
+            redis = runtime.require_redis()
+            cache, listener = cached_verification(redis, settings.jwt_cache_seconds)
+            runtime.verifier = JwtVerifier.from_settings(
+                settings, is_revoked=TokenDenylist(redis).is_revoked, cache=cache
+            )
+            if listener is not None:
+                listener.start()
+                stack.push_async_callback(listener.stop)
             stack.push_async_callback(runtime.verifier.aclose)
         if spec.on_startup is not None:
             await spec.on_startup(runtime)

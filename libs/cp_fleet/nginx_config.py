@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cp_fleet.catalog import Catalog, GatewayEntry, ServiceEntry
+from cp_fleet.catalog import Catalog, GatewayEntry, RateLimitEntry, RateLimitsEntry, ServiceEntry
 
 ERROR_MESSAGES = {
     400: "Bad request",
@@ -77,6 +77,15 @@ _ACCESS_LOG_FIELDS = (
 
 #: Every service's HTTP port: any of them answers ``gateway.health_path`` (the fleet's health).
 HEALTH_UPSTREAM = "cp_fleet_health"
+
+
+def bench_profile(catalog: Catalog) -> Catalog:
+    """``catalog`` with every gateway rate limit lifted: the profile load benchmarks run with
+    (``make bench``), never one to deploy."""
+    lifted = RateLimitEntry(rate="1000000r/s", burst=100000)
+    limits = RateLimitsEntry(api=lifted, websocket=lifted, auth=lifted, health=lifted)
+    gateway = catalog.gateway.model_copy(update={"rate_limits": limits})
+    return catalog.model_copy(update={"gateway": gateway})
 
 
 def upstream_name(service: ServiceEntry) -> str:

@@ -479,6 +479,16 @@ async def test_revoked_tokens_stay_refused_by_every_service_across_a_redis_resta
     )
     assert all(status in (200, 403) for status, _ in served.values()), served
     await _assert_refused_everywhere(services, revoked)
+    # The live token is now in every service's verified-token cache: revoking it after the
+    # restart reaches them all (pushed again), within the documented bound (JWT_CACHE_SECONDS).
+    out = await auth_client.post("/api/v1/auth/logout", headers=_bearer(live))
+    assert out.status_code == 200
+    refused = await _until(
+        lambda: services.statuses(live),
+        lambda a: all(answer == (401, "token revoked") for answer in a.values()),
+        timeout_s=5.5,
+    )
+    assert all(answer == (401, "token revoked") for answer in refused.values()), refused
     if wipe:
         redis = create_redis(auth_fleet.redis_url)
         try:

@@ -52,6 +52,12 @@ async def _start(runtime: Runtime) -> None:
     await ensure_bootstrap_admin(Accounts(components), settings)
 
 
+async def _listen_for_revocations(runtime: Runtime) -> None:
+    listener = _components(runtime).revocation_listener
+    if listener is not None:
+        await listener.run()
+
+
 async def _keep_denylist_primed(runtime: Runtime) -> None:
     components = _components(runtime)
     await components.revocations.keep_primed(components.settings.auth_denylist_check_interval_s)
@@ -92,7 +98,7 @@ SPEC = ServiceSpec(
     produces=[topics.USERS.name],
     routers=[public.router, admin.router, jwks.router],
     grpc_services=_grpc,
-    background_tasks=[_watch_keys, _keep_denylist_primed, _prune_refresh_tokens],
+    background_tasks=[_watch_keys, _keep_denylist_primed, _listen_for_revocations, _prune_refresh_tokens],
     on_startup=_start,
 )
 

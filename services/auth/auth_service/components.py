@@ -19,6 +19,7 @@ from auth_service.settings import AuthSettings
 from cp_common.cache import RateLimiter
 from cp_common.security import JwtVerifier
 from cp_common.security.denylist import TokenDenylist
+from cp_common.security.token_cache import RevocationListener, VerifiedTokenCache, cached_verification
 
 #: The JWKS URL of the in-process verifier (never dialled: answered by the key ring directly).
 IN_PROCESS_JWKS_URL = "http://auth.in-process/.well-known/jwks.json"
@@ -36,6 +37,8 @@ class AuthComponents:
     revocations: Revocations
     register_limiter: RateLimiter
     verifier: JwtVerifier
+    #: Feeds the verifier's token cache with pushed revocations (``None``: no cache).
+    revocation_listener: RevocationListener | None
 
     async def revoke_access(
         self, conn: asyncpg.Connection, tokens: Sequence[LiveAccessToken], reason: str
@@ -57,9 +60,11 @@ def build_keyring(settings: AuthSettings) -> KeyRing:
     )
 
 
-def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: TokenDenylist) -> JwtVerifier:
-    """The shared :class:`JwtVerifier` (same checks as every other service) reading the key ring
-    directly instead of fetching the JWKS over the network."""
+def in_process_verifier(
+    settings: AuthSettings, keyring: KeyRing, denylist: TokenDenylist, cache: VerifiedTokenCache | None
+) -> JwtVerifier:
+    """The shared :class:`JwtVerifier` (same checks and token cache as every other service)
+    reading the key ring directly instead of fetching the JWKS over the network."""
 
     async def own_key_set() -> object:
         return keyring.jwks()
@@ -73,6 +78,7 @@ def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: Toke
         cache_ttl=settings.auth_keys_reload_interval_s,
         min_refresh_interval=0.0,
         jwks_source=own_key_set,
+        cache=cache,
     )
 
 
@@ -80,6 +86,7 @@ def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis
     keyring = build_keyring(settings)
     keyring.load()
     denylist = TokenDenylist(redis, linger_s=settings.auth_token_leeway_s)
+    cache, listener = cached_verification(redis, settings.jwt_cache_seconds)
     return AuthComponents(
         settings=settings,
         pool=pool,
@@ -115,5 +122,6 @@ def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis
             limit=settings.auth_register_limit,
             window_seconds=settings.auth_register_window_s,
         ),
-        verifier=in_process_verifier(settings, keyring, denylist),
+        verifier=in_process_verifier(settings, keyring, denylist, cache),
+        revocation_listener=listener,
     )

@@ -17,7 +17,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/au
 _any_role = require_roles(*Role)
 
 
-def pool(request: Request) -> asyncpg.Pool:
+async def pool(request: Request) -> asyncpg.Pool:  # async: a plain def would run in a thread
     return request.app.state.runtime.require_pool()
 
 
