@@ -125,7 +125,9 @@ def build_datasets(data: MarketData, config: CascadeConfig | None = None) -> Cas
     )
 
 
-def rows_between(frame: pd.DataFrame | pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None):
+def rows_between(
+    frame: pd.DataFrame | pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.DataFrame | pd.Series:
     """Rows whose date (first index level) lies in [start, end]."""
     d = frame.index.get_level_values(0) if isinstance(frame.index, pd.MultiIndex) else frame.index
     mask = np.ones(len(d), dtype=bool)

@@ -57,9 +57,10 @@ class _AccessLogWriter(QueueHandler):
     def __init__(self) -> None:
         # SimpleQueue: no lock/condition round trip per line (queue.Queue's notify showed up in
         # the profile); bounded by hand in enqueue().
-        super().__init__(queue.SimpleQueue())
+        self._lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        super().__init__(self._lines)
         self.dropped = 0
-        self._listener = QueueListener(self.queue, _ToRootHandlers())
+        self._listener = QueueListener(self._lines, _ToRootHandlers())
         self._listener.start()
         atexit.register(self._listener.stop)  # writes what is still queued
 
@@ -73,10 +74,10 @@ class _AccessLogWriter(QueueHandler):
         return record
 
     def enqueue(self, record: logging.LogRecord) -> None:
-        if self.queue.qsize() >= ACCESS_LOG_QUEUE_SIZE:
+        if self._lines.qsize() >= ACCESS_LOG_QUEUE_SIZE:
             self.dropped += 1
             return
-        self.queue.put_nowait(record)
+        self._lines.put_nowait(record)
 
 
 _writer: _AccessLogWriter | None = None

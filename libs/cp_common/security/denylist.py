@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import redis
 import redis.asyncio as aioredis
 
 PREFIX = "jwt:denylist:"
@@ -81,6 +82,10 @@ class TokenDenylist:
                 pipe.publish(CHANNEL, revocation_message(revocation))
             await pipe.execute()
 
+    async def revoke(self, jti: str, ttl_seconds: int) -> None:
+        """Denylist one ``jti`` for ``ttl_seconds`` (and announce it)."""
+        await self.revoke_many([Revocation(jti, time.time() + ttl_seconds - self.linger_s)])
+
     async def is_revoked(self, jti: str) -> bool:
         """One round trip; raises :class:`DenylistNotPrimed` when the copy is not complete."""
         primed, revoked = await self._client.mget(PRIMED_KEY, f"{PREFIX}{jti}")
@@ -90,8 +95,8 @@ class TokenDenylist:
 
     async def primed_epoch(self) -> bytes | None:
         """The marker's value (a new one per rebuild), ``None`` when Redis lost the copy."""
-        value: bytes | None = await self._client.get(PRIMED_KEY)
-        return value
+        value = await self._client.get(PRIMED_KEY)
+        return value.encode() if isinstance(value, str) else value
 
     async def prime(self, revocations: Iterable[Revocation]) -> bytes:
         """Write every live revocation, then the marker (a rebuild from the source of truth)."""
@@ -99,3 +104,16 @@ class TokenDenylist:
         epoch = uuid.uuid4().hex.encode()
         await self._client.set(PRIMED_KEY, epoch)
         return epoch
+
+
+def mark_empty_redis_primed(url: str) -> None:
+    """Mark the denylist of a Redis that holds no revocation at all as complete.
+
+    Only for a Redis nothing but this process has written to: a test session's or a benchmark's
+    own embedded server, where no auth service runs to prime it. Never for a shared one.
+    """
+    client = redis.Redis.from_url(url)
+    try:
+        client.set(PRIMED_KEY, b"empty", nx=True)
+    finally:
+        client.close()

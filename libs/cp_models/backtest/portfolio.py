@@ -47,7 +47,7 @@ class PortfolioRules:
     min_weight: float = 0.02  # skip dust positions
 
 
-def run_signal_portfolio(
+def run_signal_portfolio(  # noqa: C901 - split in the signal-quality work
     signals: pd.DataFrame,
     data: MarketData,
     start: pd.Timestamp,

@@ -14,7 +14,7 @@ NAMES = {
 }
 
 
-def fmt(v, pct: bool = False, digits: int = 2) -> str:
+def fmt(v: object, pct: bool = False, digits: int = 2) -> str:
     if v is None:
         return "n/a"
     if isinstance(v, bool):

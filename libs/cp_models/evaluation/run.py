@@ -6,6 +6,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ ALLOCATION_VARIANT = "cascade_allocation"
 SECONDARY = (LONG_SHORT_VARIANT, ALLOCATION_VARIANT)
 
 
-def _json_safe(obj):
+def _json_safe(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

@@ -143,7 +143,7 @@ class AssetSelectionModel:
         return raw.groupby(level=0).rank(pct=True)
 
     # --- single prediction (services) -----------------------------------------------
-    def predict(
+    def predict(  # noqa: C901 - split in the signal-quality work
         self,
         asset_rows: pd.DataFrame,
         watchlist: dict[str, list[str]] | None = None,

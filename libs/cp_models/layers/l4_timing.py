@@ -30,6 +30,7 @@ from cp_models.layers import voters as vt
 from cp_models.layers.base import from_bytes, to_bytes
 from cp_models.layers.l4_net import (
     NetSpec,
+    TimingNet,
     fit_temperature,
     logits_of,
     net_from_bytes,
@@ -165,7 +166,7 @@ class TimingModel:
         self.voter_weights = voter_weights
         self.config = config
         self.meta = meta
-        self._net = None
+        self._net: TimingNet | None = None
 
     def __getstate__(self) -> dict:
         d = dict(self.__dict__)
@@ -173,7 +174,7 @@ class TimingModel:
         return d
 
     @property
-    def net(self):
+    def net(self) -> TimingNet:
         if self._net is None:
             self._net = net_from_bytes(self.spec, self.state)
         return self._net
@@ -291,7 +292,7 @@ class TimingModel:
         macro = macro or {}
         probs = self.proba_from_window(window, row)
         d = self.decide(probs, row).iloc[0]
-        votes = {
+        votes: dict[str, dict[str, float | str]] = {
             v: {
                 "vote": {1: "long", -1: "short", 0: "hold"}[int(d[f"vote_{v}"])],
                 "weight": float(self.voter_weights.get(v, vt.MIN_WEIGHT)),

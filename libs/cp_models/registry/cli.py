@@ -4,6 +4,7 @@
     ensure [--data DIR]                                  train only if a layer has no active model
     list   [--name NAME]                                 every version with status and metrics
     activate NAME VERSION                                explicit promotion
+    deactivate NAME                                      take a layer's model out of service
 
 The database is ``DATABASE_URL``, or the local fleet's embedded PostgreSQL (started for the
 duration of the command when ``make up`` is not running).
@@ -161,14 +162,19 @@ async def list_versions(url: str, name: str | None) -> list[dict[str, Any]]:
         await _close(registries)
 
 
-async def activate_version(url: str, name: str, version: int) -> None:
+async def activate_version(url: str, name: str, version: int | None) -> None:
+    """Activate ``version`` of ``name``, or deactivate ``name`` when ``version`` is None."""
     model = BY_NAME.get(name)
     if model is None:
         raise SystemExit(f"unknown model {name!r}; known: {', '.join(BY_NAME)}")
     await asyncio.to_thread(ensure_registry_schema, url, model.schema)
     pool = await create_pool(url, model.schema, register_metrics=False)
     try:
-        await ModelRegistry(pool, model.schema).activate(name, version)
+        registry = ModelRegistry(pool, model.schema)
+        if version is None:
+            await registry.deactivate(name)
+        else:
+            await registry.activate(name, version)
     finally:
         await close_pool(pool)
 
@@ -189,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     act = sub.add_parser("activate")
     act.add_argument("name")
     act.add_argument("version", type=int)
+    sub.add_parser("deactivate").add_argument("name")
     return parser
 
 
@@ -207,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("every layer has an active model", file=sys.stderr)
         elif args.command == "list":
             print(json.dumps(asyncio.run(list_versions(url, args.name)), indent=2, default=str))
+        elif args.command == "deactivate":
+            asyncio.run(activate_version(url, args.name, None))
+            print(f"{args.name} has no active version", file=sys.stderr)
         else:
             asyncio.run(activate_version(url, args.name, args.version))
             print(f"{args.name} v{args.version} is active", file=sys.stderr)

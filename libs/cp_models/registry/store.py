@@ -164,6 +164,20 @@ class ModelRegistry:
             channel = activation_channel(self.schema)
             await conn.execute("SELECT pg_notify($1, $2)", channel, f"{name}:{version}")
 
+    async def deactivate(self, name: str) -> bool:
+        """Take ``name`` out of service: its active version becomes inactive and the services
+        serving it are notified (they then refuse analysis). Returns whether one was active."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            version = await conn.fetchval(
+                "UPDATE model_versions SET status = 'inactive' WHERE name = $1 AND status = 'active' "
+                "RETURNING version",
+                name,
+            )
+            if version is None:
+                return False
+            await conn.execute("SELECT pg_notify($1, $2)", activation_channel(self.schema), f"{name}:0")
+            return True
+
     async def promote_if_not_worse(
         self, name: str, version: int, metric: str, *, higher_is_better: bool
     ) -> bool:

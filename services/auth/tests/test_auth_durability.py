@@ -10,9 +10,10 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from auth_testing import PASSWORD, RunningAuth, bearer, new_email, running_auth
 
 from cp_common.security.denylist import PREFIX, PRIMED_KEY
+
+from .auth_testing import PASSWORD, RunningAuth, bearer, new_email, running_auth
 
 LOCKOUT_THRESHOLD = 3
 

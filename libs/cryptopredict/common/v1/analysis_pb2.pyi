@@ -92,7 +92,7 @@ class AssetScore(_message.Message):
     def __init__(self, symbol: _Optional[str] = ..., ai_score: _Optional[float] = ..., confidence: _Optional[float] = ..., risk_level: _Optional[_Union[RiskLevel, str]] = ..., recommendation: _Optional[str] = ..., tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ...) -> None: ...
 
 class AnalysisContext(_message.Message):
-    __slots__ = ("regime", "regime_confidence", "risk_level", "sector_allocation", "active_assets", "as_of", "degraded")
+    __slots__ = ("regime", "regime_confidence", "risk_level", "sector_allocation", "active_assets", "as_of", "degraded", "cascade_run_id", "recommended_exposure", "leading_sectors", "declining_sectors", "model_versions")
     class SectorAllocationEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +100,13 @@ class AnalysisContext(_message.Message):
         key: str
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class ModelVersionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     REGIME_FIELD_NUMBER: _ClassVar[int]
     REGIME_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     RISK_LEVEL_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +114,11 @@ class AnalysisContext(_message.Message):
     ACTIVE_ASSETS_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     DEGRADED_FIELD_NUMBER: _ClassVar[int]
+    CASCADE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDED_EXPOSURE_FIELD_NUMBER: _ClassVar[int]
+    LEADING_SECTORS_FIELD_NUMBER: _ClassVar[int]
+    DECLINING_SECTORS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     regime: Regime
     regime_confidence: float
     risk_level: RiskLevel
@@ -114,4 +126,9 @@ class AnalysisContext(_message.Message):
     active_assets: _containers.RepeatedCompositeFieldContainer[AssetScore]
     as_of: _timestamp_pb2.Timestamp
     degraded: bool
-    def __init__(self, regime: _Optional[_Union[Regime, str]] = ..., regime_confidence: _Optional[float] = ..., risk_level: _Optional[_Union[RiskLevel, str]] = ..., sector_allocation: _Optional[_Mapping[str, float]] = ..., active_assets: _Optional[_Iterable[_Union[AssetScore, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded: _Optional[bool] = ...) -> None: ...
+    cascade_run_id: str
+    recommended_exposure: float
+    leading_sectors: _containers.RepeatedScalarFieldContainer[str]
+    declining_sectors: _containers.RepeatedScalarFieldContainer[str]
+    model_versions: _containers.ScalarMap[str, str]
+    def __init__(self, regime: _Optional[_Union[Regime, str]] = ..., regime_confidence: _Optional[float] = ..., risk_level: _Optional[_Union[RiskLevel, str]] = ..., sector_allocation: _Optional[_Mapping[str, float]] = ..., active_assets: _Optional[_Iterable[_Union[AssetScore, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded: _Optional[bool] = ..., cascade_run_id: _Optional[str] = ..., recommended_exposure: _Optional[float] = ..., leading_sectors: _Optional[_Iterable[str]] = ..., declining_sectors: _Optional[_Iterable[str]] = ..., model_versions: _Optional[_Mapping[str, str]] = ...) -> None: ...

@@ -23,24 +23,27 @@ _sym_db = _symbol_database.Default()
 
 
 from cryptopredict.common.v1 import analysis_pb2 as cryptopredict_dot_common_dot_v1_dot_analysis__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cryptopredict/common/v1/signals.proto\x12\x17\x63ryptopredict.common.v1\x1a&cryptopredict/common/v1/analysis.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"t\n\nSignalVote\x12\r\n\x05voter\x18\x01 \x01(\t\x12\x33\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32#.cryptopredict.common.v1.VoteAction\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x0e\n\x06weight\x18\x04 \x01(\x01\"\xa2\x05\n\x06Signal\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\x38\n\x0bsignal_type\x18\x03 \x01(\x0e\x32#.cryptopredict.common.v1.SignalType\x12\x35\n\x06status\x18\x04 \x01(\x0e\x32%.cryptopredict.common.v1.SignalStatus\x12\x13\n\x0b\x65ntry_price\x18\x05 \x01(\x01\x12\x14\n\x0ctarget_price\x18\x06 \x01(\x01\x12\x11\n\tstop_loss\x18\x07 \x01(\x01\x12\x12\n\nconfidence\x18\x08 \x01(\x01\x12\x36\n\nrisk_level\x18\t \x01(\x0e\x32\".cryptopredict.common.v1.RiskLevel\x12\x19\n\x11risk_reward_ratio\x18\n \x01(\x01\x12\x15\n\rposition_size\x18\x0b \x01(\x01\x12\x1a\n\x12time_horizon_hours\x18\x0c \x01(\x05\x12\x30\n\x0cgenerated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61i_analysis\x18\x0f \x01(\t\x12\x36\n\rmarket_regime\x18\x10 \x01(\x0e\x32\x1f.cryptopredict.common.v1.Regime\x12\x32\n\x05votes\x18\x11 \x03(\x0b\x32#.cryptopredict.common.v1.SignalVote\x12\x1a\n\x12\x63onsensus_strength\x18\x12 \x01(\x01\x12\x15\n\rmodel_version\x18\x13 \x01(\t\x12\x16\n\x0e\x63\x61scade_run_id\x18\x14 \x01(\t*V\n\nSignalType\x12\x1b\n\x17SIGNAL_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10SIGNAL_TYPE_LONG\x10\x01\x12\x15\n\x11SIGNAL_TYPE_SHORT\x10\x02*\xbc\x01\n\x0cSignalStatus\x12\x1d\n\x19SIGNAL_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14SIGNAL_STATUS_ACTIVE\x10\x01\x12\x1c\n\x18SIGNAL_STATUS_TARGET_HIT\x10\x02\x12\x1d\n\x19SIGNAL_STATUS_STOPPED_OUT\x10\x03\x12\x19\n\x15SIGNAL_STATUS_EXPIRED\x10\x04\x12\x1b\n\x17SIGNAL_STATUS_CANCELLED\x10\x05*l\n\nVoteAction\x12\x1b\n\x17VOTE_ACTION_UNSPECIFIED\x10\x00\x12\x14\n\x10VOTE_ACTION_LONG\x10\x01\x12\x15\n\x11VOTE_ACTION_SHORT\x10\x02\x12\x14\n\x10VOTE_ACTION_HOLD\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cryptopredict/common/v1/signals.proto\x12\x17\x63ryptopredict.common.v1\x1a&cryptopredict/common/v1/analysis.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"t\n\nSignalVote\x12\r\n\x05voter\x18\x01 \x01(\t\x12\x33\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32#.cryptopredict.common.v1.VoteAction\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x0e\n\x06weight\x18\x04 \x01(\x01\"\xa1\x06\n\x06Signal\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\x38\n\x0bsignal_type\x18\x03 \x01(\x0e\x32#.cryptopredict.common.v1.SignalType\x12\x35\n\x06status\x18\x04 \x01(\x0e\x32%.cryptopredict.common.v1.SignalStatus\x12\x13\n\x0b\x65ntry_price\x18\x05 \x01(\x01\x12\x14\n\x0ctarget_price\x18\x06 \x01(\x01\x12\x11\n\tstop_loss\x18\x07 \x01(\x01\x12\x12\n\nconfidence\x18\x08 \x01(\x01\x12\x36\n\nrisk_level\x18\t \x01(\x0e\x32\".cryptopredict.common.v1.RiskLevel\x12\x19\n\x11risk_reward_ratio\x18\n \x01(\x01\x12\x15\n\rposition_size\x18\x0b \x01(\x01\x12\x1a\n\x12time_horizon_hours\x18\x0c \x01(\x05\x12\x30\n\x0cgenerated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61i_analysis\x18\x0f \x01(\t\x12\x36\n\rmarket_regime\x18\x10 \x01(\x0e\x32\x1f.cryptopredict.common.v1.Regime\x12\x32\n\x05votes\x18\x11 \x03(\x0b\x32#.cryptopredict.common.v1.SignalVote\x12\x1a\n\x12\x63onsensus_strength\x18\x12 \x01(\x01\x12\x15\n\rmodel_version\x18\x13 \x01(\t\x12\x16\n\x0e\x63\x61scade_run_id\x18\x14 \x01(\t\x12/\n\x0emarket_context\x18\x15 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x37\n\x07outcome\x18\x16 \x01(\x0b\x32&.cryptopredict.common.v1.SignalOutcome\x12\x13\n\x0bprobability\x18\x17 \x01(\x01\"\xb9\x01\n\rSignalOutcome\x12\x18\n\x10\x65ntry_fill_price\x18\x01 \x01(\x01\x12\x12\n\nexit_price\x18\x02 \x01(\x01\x12-\n\tclosed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cgross_return\x18\x04 \x01(\x01\x12\x12\n\nnet_return\x18\x05 \x01(\x01\x12\x11\n\tbars_held\x18\x06 \x01(\x05\x12\x0e\n\x06reason\x18\x07 \x01(\t*V\n\nSignalType\x12\x1b\n\x17SIGNAL_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10SIGNAL_TYPE_LONG\x10\x01\x12\x15\n\x11SIGNAL_TYPE_SHORT\x10\x02*\xbc\x01\n\x0cSignalStatus\x12\x1d\n\x19SIGNAL_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14SIGNAL_STATUS_ACTIVE\x10\x01\x12\x1c\n\x18SIGNAL_STATUS_TARGET_HIT\x10\x02\x12\x1d\n\x19SIGNAL_STATUS_STOPPED_OUT\x10\x03\x12\x19\n\x15SIGNAL_STATUS_EXPIRED\x10\x04\x12\x1b\n\x17SIGNAL_STATUS_CANCELLED\x10\x05*l\n\nVoteAction\x12\x1b\n\x17VOTE_ACTION_UNSPECIFIED\x10\x00\x12\x14\n\x10VOTE_ACTION_LONG\x10\x01\x12\x15\n\x11VOTE_ACTION_SHORT\x10\x02\x12\x14\n\x10VOTE_ACTION_HOLD\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cryptopredict.common.v1.signals_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNALTYPE']._serialized_start=934
-  _globals['_SIGNALTYPE']._serialized_end=1020
-  _globals['_SIGNALSTATUS']._serialized_start=1023
-  _globals['_SIGNALSTATUS']._serialized_end=1211
-  _globals['_VOTEACTION']._serialized_start=1213
-  _globals['_VOTEACTION']._serialized_end=1321
-  _globals['_SIGNALVOTE']._serialized_start=139
-  _globals['_SIGNALVOTE']._serialized_end=255
-  _globals['_SIGNAL']._serialized_start=258
-  _globals['_SIGNAL']._serialized_end=932
+  _globals['_SIGNALTYPE']._serialized_start=1279
+  _globals['_SIGNALTYPE']._serialized_end=1365
+  _globals['_SIGNALSTATUS']._serialized_start=1368
+  _globals['_SIGNALSTATUS']._serialized_end=1556
+  _globals['_VOTEACTION']._serialized_start=1558
+  _globals['_VOTEACTION']._serialized_end=1666
+  _globals['_SIGNALVOTE']._serialized_start=169
+  _globals['_SIGNALVOTE']._serialized_end=285
+  _globals['_SIGNAL']._serialized_start=288
+  _globals['_SIGNAL']._serialized_end=1089
+  _globals['_SIGNALOUTCOME']._serialized_start=1092
+  _globals['_SIGNALOUTCOME']._serialized_end=1277
 # @@protoc_insertion_point(module_scope)

@@ -15,6 +15,8 @@ class SuggestionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUGGESTION_TYPE_UNSPECIFIED: _ClassVar[SuggestionType]
     SUGGESTION_TYPE_PROMOTE_TO_TIER1: _ClassVar[SuggestionType]
     SUGGESTION_TYPE_ADD_TIER2: _ClassVar[SuggestionType]
+    SUGGESTION_TYPE_DEMOTE_TO_TIER2: _ClassVar[SuggestionType]
+    SUGGESTION_TYPE_REMOVE_FROM_TIER2: _ClassVar[SuggestionType]
 
 class SuggestionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -23,6 +25,7 @@ class SuggestionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUGGESTION_STATUS_APPROVED: _ClassVar[SuggestionStatus]
     SUGGESTION_STATUS_REJECTED: _ClassVar[SuggestionStatus]
     SUGGESTION_STATUS_DEFERRED: _ClassVar[SuggestionStatus]
+    SUGGESTION_STATUS_EXPIRED: _ClassVar[SuggestionStatus]
 
 class ReviewDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -36,11 +39,14 @@ WATCHLIST_TIER_2: WatchlistTier
 SUGGESTION_TYPE_UNSPECIFIED: SuggestionType
 SUGGESTION_TYPE_PROMOTE_TO_TIER1: SuggestionType
 SUGGESTION_TYPE_ADD_TIER2: SuggestionType
+SUGGESTION_TYPE_DEMOTE_TO_TIER2: SuggestionType
+SUGGESTION_TYPE_REMOVE_FROM_TIER2: SuggestionType
 SUGGESTION_STATUS_UNSPECIFIED: SuggestionStatus
 SUGGESTION_STATUS_PENDING: SuggestionStatus
 SUGGESTION_STATUS_APPROVED: SuggestionStatus
 SUGGESTION_STATUS_REJECTED: SuggestionStatus
 SUGGESTION_STATUS_DEFERRED: SuggestionStatus
+SUGGESTION_STATUS_EXPIRED: SuggestionStatus
 REVIEW_DECISION_UNSPECIFIED: ReviewDecision
 REVIEW_DECISION_APPROVE: ReviewDecision
 REVIEW_DECISION_REJECT: ReviewDecision

@@ -26,7 +26,7 @@ from cryptopredict.common.v1 import signals_pb2 as cryptopredict_dot_common_dot_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cryptopredict/events/v1/signals.proto\x12\x17\x63ryptopredict.events.v1\x1a%cryptopredict/common/v1/signals.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\x0fSignalGenerated\x12\x1c\n\x14participating_voters\x18\x01 \x01(\x05\"\xb2\x01\n\x0cSignalClosed\x12;\n\x0c\x66inal_status\x18\x01 \x01(\x0e\x32%.cryptopredict.common.v1.SignalStatus\x12\x12\n\nexit_price\x18\x02 \x01(\x01\x12-\n\tclosed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nreturn_pct\x18\x04 \x01(\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\xc2\x01\n\rSignalChanged\x12/\n\x06signal\x18\x01 \x01(\x0b\x32\x1f.cryptopredict.common.v1.Signal\x12=\n\tgenerated\x18\x02 \x01(\x0b\x32(.cryptopredict.events.v1.SignalGeneratedH\x00\x12\x37\n\x06\x63losed\x18\x03 \x01(\x0b\x32%.cryptopredict.events.v1.SignalClosedH\x00\x42\x08\n\x06\x63hangeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cryptopredict/events/v1/signals.proto\x12\x17\x63ryptopredict.events.v1\x1a%cryptopredict/common/v1/signals.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\x0fSignalGenerated\x12\x1c\n\x14participating_voters\x18\x01 \x01(\x05\"\xb2\x01\n\x0cSignalClosed\x12;\n\x0c\x66inal_status\x18\x01 \x01(\x0e\x32%.cryptopredict.common.v1.SignalStatus\x12\x12\n\nexit_price\x18\x02 \x01(\x01\x12-\n\tclosed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nreturn_pct\x18\x04 \x01(\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x1f\n\rSignalUpdated\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\xfd\x01\n\rSignalChanged\x12/\n\x06signal\x18\x01 \x01(\x0b\x32\x1f.cryptopredict.common.v1.Signal\x12=\n\tgenerated\x18\x02 \x01(\x0b\x32(.cryptopredict.events.v1.SignalGeneratedH\x00\x12\x37\n\x06\x63losed\x18\x03 \x01(\x0b\x32%.cryptopredict.events.v1.SignalClosedH\x00\x12\x39\n\x07updated\x18\x04 \x01(\x0b\x32&.cryptopredict.events.v1.SignalUpdatedH\x00\x42\x08\n\x06\x63hangeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIGNALGENERATED']._serialized_end=185
   _globals['_SIGNALCLOSED']._serialized_start=188
   _globals['_SIGNALCLOSED']._serialized_end=366
-  _globals['_SIGNALCHANGED']._serialized_start=369
-  _globals['_SIGNALCHANGED']._serialized_end=563
+  _globals['_SIGNALUPDATED']._serialized_start=368
+  _globals['_SIGNALUPDATED']._serialized_end=399
+  _globals['_SIGNALCHANGED']._serialized_start=402
+  _globals['_SIGNALCHANGED']._serialized_end=655
 # @@protoc_insertion_point(module_scope)

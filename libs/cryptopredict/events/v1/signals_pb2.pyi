@@ -29,12 +29,20 @@ class SignalClosed(_message.Message):
     reason: str
     def __init__(self, final_status: _Optional[_Union[_signals_pb2.SignalStatus, str]] = ..., exit_price: _Optional[float] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., return_pct: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class SignalUpdated(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
 class SignalChanged(_message.Message):
-    __slots__ = ("signal", "generated", "closed")
+    __slots__ = ("signal", "generated", "closed", "updated")
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
     GENERATED_FIELD_NUMBER: _ClassVar[int]
     CLOSED_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_FIELD_NUMBER: _ClassVar[int]
     signal: _signals_pb2.Signal
     generated: SignalGenerated
     closed: SignalClosed
-    def __init__(self, signal: _Optional[_Union[_signals_pb2.Signal, _Mapping]] = ..., generated: _Optional[_Union[SignalGenerated, _Mapping]] = ..., closed: _Optional[_Union[SignalClosed, _Mapping]] = ...) -> None: ...
+    updated: SignalUpdated
+    def __init__(self, signal: _Optional[_Union[_signals_pb2.Signal, _Mapping]] = ..., generated: _Optional[_Union[SignalGenerated, _Mapping]] = ..., closed: _Optional[_Union[SignalClosed, _Mapping]] = ..., updated: _Optional[_Union[SignalUpdated, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,150 @@
+"""``cpctl signals``: Layer 4's trading signals (list, show, execute on paper, tail live), and
+``portfolio`` / ``performance``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import typer
+from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.sync.client import connect
+
+from cpctl import output
+from cpctl.errors import CliError, ExitCode
+from cpctl.output import Column
+from cpctl.state import state
+
+TIMING = "layer4-timing"
+app = typer.Typer(help="Layer 4 trading signals.", no_args_is_help=True)
+
+SIGNAL_COLUMNS = [
+    Column("id", "id"),
+    Column("symbol", "symbol"),
+    Column("type", "signal_type"),
+    Column("confidence", "confidence", "num"),
+    Column("entry", "entry_price", "usd"),
+    Column("target", "target_price", "usd"),
+    Column("stop", "stop_loss", "usd"),
+    Column("R/R", "risk_reward_ratio", "num"),
+    Column("status", "status"),
+    Column("expires", "expires_at"),
+]
+
+
+def _signal_rows(data: Any) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        return next((v for k, v in data.items() if k in ("signals", "items") and isinstance(v, list)), [])
+    return []
+
+
+@app.command("list")
+def list_signals(
+    ctx: typer.Context,
+    status: Annotated[
+        str, typer.Option(help="active, target_hit, stopped_out, expired, cancelled")
+    ] = "active",
+    confidence_min: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.7,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+) -> None:
+    """Signals for you (seed defaults: active, confidence >= 0.7, 20)."""
+    current = state(ctx)
+    params = {"status": status, "confidence_min": confidence_min, "limit": limit}
+    data = current.client.call("GET", "/api/v1/layer4/signals", service=TIMING, params=params)
+    output.show(data, current.as_json, lambda d: output.table(_signal_rows(d), SIGNAL_COLUMNS))
+
+
+@app.command("show")
+def show_signal(ctx: typer.Context, signal_id: str) -> None:
+    """One signal with its reasoning, risk assessment and probabilities."""
+    current = state(ctx)
+    data = current.client.call("GET", f"/api/v1/layer4/signals/{signal_id}", service=TIMING)
+    output.show(data, current.as_json, output.fields)
+
+
+@app.command("execute")
+def execute_signal(
+    ctx: typer.Context,
+    signal_id: str,
+    amount_usd: Annotated[float | None, typer.Option(min=0.01, help="position size in USD")] = None,
+) -> None:
+    """Execute a signal on the paper account (never with real money)."""
+    current = state(ctx)
+    body = {"mode": "paper", **({"amount_usd": amount_usd} if amount_usd is not None else {})}
+    data = current.client.call(
+        "POST", f"/api/v1/layer4/signals/{signal_id}/execute", service=TIMING, body=body
+    )
+    output.show(data, current.as_json, output.fields)
+
+
+def _websocket_url(gateway: str, path: str) -> str:
+    parts = urlsplit(gateway)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+@app.command("tail")
+def tail(
+    ctx: typer.Context,
+    count: Annotated[int | None, typer.Option(min=1, help="stop after this many messages")] = None,
+) -> None:
+    """Follow new signals live (WebSocket); one line per message, JSON lines with --json."""
+    current = state(ctx)
+    session = current.client.require_session()
+    url = _websocket_url(current.client.gateway, f"/api/v1/ws/signals/{session.user_id}")
+    received = 0
+    try:
+        with connect(f"{url}?token={session.access_token}", open_timeout=10) as socket:
+            for raw in socket:
+                _print_message(raw, current.as_json)
+                received += 1
+                if count is not None and received >= count:
+                    return
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        raise CliError(
+            f"the notification service does not serve live signals here ({status})", ExitCode.UNAVAILABLE
+        ) from None
+    except (OSError, WebSocketException) as exc:
+        raise CliError(f"live signal stream failed: {exc}", ExitCode.UNAVAILABLE) from None
+
+
+def _print_message(raw: str | bytes, as_json: bool) -> None:
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        message = {"type": "text", "data": raw if isinstance(raw, str) else raw.decode(errors="replace")}
+    if as_json:
+        print(json.dumps(message, default=str), flush=True)
+        return
+    data = message.get("data") if isinstance(message, dict) else None
+    summary = (
+        " ".join(f"{k}={output.cell(v)}" for k, v in data.items())
+        if isinstance(data, dict)
+        else output.cell(data)
+    )
+    output.stdout.print(f"[bold]{message.get('type', '?')}[/bold] {summary}")
+
+
+def portfolio(ctx: typer.Context) -> None:
+    """Your portfolio analysis (the professional dashboard's section)."""
+    current = state(ctx)
+    data = current.client.call("GET", "/api/v1/dashboard/professional", service="orchestrator")
+    section = data.get("portfolio_analysis", data) if isinstance(data, dict) else data
+    output.show(
+        section, current.as_json, lambda d: output.fields(d) if isinstance(d, dict) else output.emit_json(d)
+    )
+
+
+def performance(
+    ctx: typer.Context, days: Annotated[int, typer.Option(min=1, max=365, help="period in days")] = 30
+) -> None:
+    """The signals' live track record over a period."""
+    current = state(ctx)
+    data = current.client.call("GET", "/api/v1/layer4/performance", service=TIMING, params={"days": days})
+    output.show(
+        data, current.as_json, lambda d: output.fields(d) if isinstance(d, dict) else output.emit_json(d)
+    )

@@ -1,0 +1,35 @@
+"""Layer 3 in-process: a migrated schema in a fresh database, the simulated market in the read
+model, a model trained on it and active, the service started with a real gRPC port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from cp_layer_kit.testing import LocalTokens, RunningLayer, prepare_layer_database, run_layer
+from layer3_asset_service import MIGRATIONS_DIR, SCHEMA
+from layer3_asset_service.app import SPEC
+from layer3_asset_service.settings import Layer3Settings
+
+
+@pytest.fixture(scope="module")
+async def layer3(
+    fresh_database: Callable[..., str],
+    redis_url: str,
+    kafka_bootstrap_servers: str,
+    free_port: Callable[[], int],
+) -> AsyncIterator[RunningLayer]:
+    url = fresh_database("layer3")
+    await prepare_layer_database(url, SCHEMA, MIGRATIONS_DIR, "asset_tier1_v4")
+    settings = Layer3Settings(
+        environment="test",
+        database_url=url,
+        redis_url=redis_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        grpc_port=free_port(),
+        jwks_url="http://jwks.invalid/.well-known/jwks.json",
+        layer_model_poll_s=60.0,
+    )
+    async with run_layer(SPEC, settings, LocalTokens()) as running:
+        yield running

@@ -1,0 +1,25 @@
+"""FastAPI dependencies: the service's components and the caller, counted against the seeds'
+per-user limits (section 1.5: listing 200 / 60 s, detail 500 / 60 s, execute 10 / 60 s)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from cp_common.security import Principal, current_principal
+from cp_layer_kit.ratelimit import per_user_limit
+from layer4_timing_service.components import COMPONENTS_KEY, TimingComponents
+
+
+def components(request: Request) -> TimingComponents:
+    return request.app.state.runtime.extras[COMPONENTS_KEY]
+
+
+Components = Annotated[TimingComponents, Depends(components)]
+#: Any logged-in user (the seeds' ``get_current_user``); no per-user limit of its own.
+UserCaller = Annotated[Principal, Depends(current_principal)]
+ListCaller = Annotated[Principal, Depends(per_user_limit("layer4-signals", 200))]
+DetailCaller = Annotated[Principal, Depends(per_user_limit("layer4-signal-detail", 500))]
+ExecuteCaller = Annotated[Principal, Depends(per_user_limit("layer4-execute", 10))]
+FeedbackCaller = Annotated[Principal, Depends(per_user_limit("layer4-feedback", 60))]
