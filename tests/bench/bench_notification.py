@@ -41,6 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from cp_common import topics
 from cp_common.kafka import EventProducer, ensure_topics
+from cp_common.security.denylist import mark_empty_redis_primed
 from cp_fleet.embedded import EmbeddedInfra, find_free_port
 from cp_fleet.processes import ServerCommand, ServerProcess
 from cp_fleet.readiness import http_status
@@ -302,6 +303,7 @@ async def run() -> dict:
     clients: list[Client] = []
     try:
         infra_env = infra.start().as_env()
+        mark_empty_redis_primed(infra_env["REDIS_URL"])  # no auth here to prime the denylist
         await ensure_topics(infra_env["KAFKA_BOOTSTRAP_SERVERS"], [topics.SIGNALS.name])
         with _jwks() as (jwks_url, key):
             port = find_free_port()
