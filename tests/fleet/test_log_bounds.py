@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from test_fleet import TINY_SERVICE, FleetRun, _free_offset, _state_dir
+from tests.fleet.test_fleet import TINY_SERVICE, FleetRun, _free_offset, _state_dir
 
 pytestmark = pytest.mark.slow
 
