@@ -1,4 +1,4 @@
-"""Schemathesis over the OpenAPI of auth and ingestion, each run as its real server process on
+"""Schemathesis over the OpenAPI of auth, ingestion and admin, each run as its real server process on
 real PostgreSQL, Redis and Kafka: every answer must be documented (status code, content type,
 body schema) and none may be a server error. Bounded (a fixed number of generated cases per
 operation, positive and negative data) so it fits in ``make test``."""
@@ -114,6 +114,27 @@ def ingestion_url(
 
 
 @pytest.fixture(scope="module")
+def admin_url(
+    infra: dict[str, str],
+    fresh_database: Callable[..., str],
+    free_port: Callable[[], int],
+    cp_state_dir: Path,
+    auth_url: str,
+) -> Iterator[str]:
+    """The admin service verifying auth's tokens; without ingestion, asset checks answer 503."""
+    port = free_port()
+    env = {
+        **infra,
+        "SERVICE_NAME": "admin",
+        "DATABASE_URL": fresh_database("fuzz_admin"),
+        "JWKS_URL": f"{auth_url}/.well-known/jwks.json",
+    }
+    process = _serve("admin_service", env, cp_state_dir, port)
+    yield f"http://127.0.0.1:{port}"
+    process.stop()
+
+
+@pytest.fixture(scope="module")
 def admin_headers(auth_url: str) -> dict[str, str]:
     response = httpx.post(
         f"{auth_url}/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
@@ -163,6 +184,11 @@ def test_auth_answers_only_what_its_openapi_documents(auth_url: str, admin_heade
     # The admin's token on every call, so routes behind it are exercised beyond their 401.
     # Logout goes without it: a generated logout would revoke the token for the rest of the run.
     failures = _fuzz(auth_url, lambda case: {} if case.path == "/api/v1/auth/logout" else admin_headers)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_admin_answers_only_what_its_openapi_documents(admin_url: str, admin_headers: dict[str, str]) -> None:
+    failures = _fuzz(admin_url, lambda case: admin_headers)
     assert not failures, "\n\n".join(failures)
 
 

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.slow
 
 CPCTL = Path(sys.executable).with_name("cpctl")
 PASSWORD = "Admin-Path-2024!"
-SERVICES = ("auth", "ingestion", "admin")
+#: Layer 1 is there for its model status in system health; layer2-sector is left out on purpose.
+SERVICES = ("auth", "ingestion", "admin", "layer1-macro")
 
 
 def _catalog() -> Catalog:
@@ -162,6 +163,9 @@ def test_tables_by_default_and_json_on_request(logged_in: AdminFleet) -> None:
     table = logged_in.cpctl("assets", "list", "--limit", "5")
     assert table.returncode == 0, table.stderr
     assert "symbol" in table.stdout and "BTC" in table.stdout and "┃" in table.stdout
+    regime = logged_in.cpctl("--json", "regime")
+    assert regime.returncode == 0, regime.stderr
+    assert json.loads(regime.stdout)["regime"] in {"unknown", "bull", "bear", "sideways", "volatile"}
     added = logged_in.cpctl("watchlists", "add", "SOL", "ETH", "--tier", "tier2")
     assert added.returncode == 0, added.stderr
     assert "Added 2 items" in added.stdout
@@ -176,8 +180,8 @@ def test_errors_give_clear_messages_and_non_zero_exit_codes(logged_in: AdminFlee
     assert unknown.returncode == 1 and "unknown symbol" in unknown.stderr
     missing = logged_in.cpctl("suggestions", "review", str(uuid.uuid4()), "approve")
     assert missing.returncode == 5 and "Suggestion not found" in missing.stderr
-    not_deployed = logged_in.cpctl("regime")
-    assert not_deployed.returncode == 6 and "layer1-macro" in not_deployed.stderr
+    not_deployed = logged_in.cpctl("sectors", "list")
+    assert not_deployed.returncode == 6 and "layer2-sector" in not_deployed.stderr
     anonymous = logged_in.cpctl("watchlists", "list", config_dir=tmp_path)
     assert anonymous.returncode == 3 and "cpctl login" in anonymous.stderr
     usage = logged_in.cpctl("suggestions", "review", "x", "maybe")
@@ -268,5 +272,10 @@ def test_system_health_through_the_gateway(logged_in: AdminFleet) -> None:
     assert health["services"]["admin"]["ready"] is True
     assert health["services"]["layer3-asset"]["status"] == "unavailable"
     assert "admin" in health["consumer_lag"]
+    assert health["services"]["layer1-macro"]["ready"] is True
+    models = health["models"]
+    assert models["status"] == "available", models
+    assert {(m["service"], m["layer"]) for m in models["active"]} >= {("layer1-macro", "macro")}
+    assert all(m["status"] in ("active", "training", "inactive", "error") for m in models["active"])
     table = logged_in.cpctl("system", "health")
     assert table.returncode == 0 and "ingestion" in table.stdout and "last cascade run" in table.stdout

@@ -24,11 +24,11 @@ ASSET_COLUMNS = [
     Column("market cap", "quote.market_cap_usd", "usd"),
 ]
 SECTOR_COLUMNS = [
+    Column("rank", "rank", "num"),
     Column("sector", "sector"),
-    Column("name", "name"),
-    Column("performance", "performance", "pct"),
-    Column("momentum", "momentum", "num"),
-    Column("allocation", "allocation", "num"),
+    Column("momentum", "momentum_score", "num"),
+    Column("relative strength", "relative_strength", "num"),
+    Column("flow", "flow"),
 ]
 
 
@@ -66,12 +66,15 @@ def list_sectors(ctx: typer.Context) -> None:
     """Every sector with its current performance."""
     current = state(ctx)
     data = current.client.call("GET", "/api/v1/layer2/sectors", service="layer2-sector")
-    output.show(data, current.as_json, lambda d: output.table(_rows(d, "sectors"), SECTOR_COLUMNS))
+    output.show(data, current.as_json, lambda d: output.table(_rows(d, "data"), SECTOR_COLUMNS))
 
 
 @sectors.command("show")
-def show_sector(ctx: typer.Context, sector_id: Annotated[int, typer.Argument(min=1)]) -> None:
+def show_sector(
+    ctx: typer.Context, sector: Annotated[str, typer.Argument(help="taxonomy name, e.g. defi")]
+) -> None:
     """One sector: top performers, market cap, volume, trends."""
+    sector_id = sector.strip().lower()
     current = state(ctx)
     data = current.client.call("GET", f"/api/v1/layer2/sectors/{sector_id}", service="layer2-sector")
     output.show(data, current.as_json, output.fields)

@@ -23,7 +23,7 @@ SIGNAL_COLUMNS = [
     Column("id", "id"),
     Column("symbol", "symbol"),
     Column("type", "signal_type"),
-    Column("confidence", "confidence", "num"),
+    Column("confidence", "confidence_score", "num"),
     Column("entry", "entry_price", "usd"),
     Column("target", "target_price", "usd"),
     Column("stop", "stop_loss", "usd"),
@@ -47,12 +47,15 @@ def list_signals(
     status: Annotated[
         str, typer.Option(help="active, target_hit, stopped_out, expired, cancelled")
     ] = "active",
-    confidence_min: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.7,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    confidence_min: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="default: the service's display gate")
+    ] = None,
+    symbol: Annotated[str | None, typer.Option(help="only this asset")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
 ) -> None:
-    """Signals for you (seed defaults: active, confidence >= 0.7, 20)."""
+    """Signals, newest first (defaults: active, the service's confidence gate, 20)."""
     current = state(ctx)
-    params = {"status": status, "confidence_min": confidence_min, "limit": limit}
+    params = {"status": status, "confidence_min": confidence_min, "symbol": symbol, "limit": limit}
     data = current.client.call("GET", "/api/v1/layer4/signals", service=TIMING, params=params)
     output.show(data, current.as_json, lambda d: output.table(_signal_rows(d), SIGNAL_COLUMNS))
 
@@ -69,11 +72,16 @@ def show_signal(ctx: typer.Context, signal_id: str) -> None:
 def execute_signal(
     ctx: typer.Context,
     signal_id: str,
-    amount_usd: Annotated[float | None, typer.Option(min=0.01, help="position size in USD")] = None,
+    size: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001, max=1.0, help="fraction of paper equity (default: the signal's suggested size)"
+        ),
+    ] = None,
 ) -> None:
     """Execute a signal on the paper account (never with real money)."""
     current = state(ctx)
-    body = {"mode": "paper", **({"amount_usd": amount_usd} if amount_usd is not None else {})}
+    body = {"size": size} if size is not None else None
     data = current.client.call(
         "POST", f"/api/v1/layer4/signals/{signal_id}/execute", service=TIMING, body=body
     )
@@ -129,14 +137,27 @@ def _print_message(raw: str | bytes, as_json: bool) -> None:
     output.stdout.print(f"[bold]{message.get('type', '?')}[/bold] {summary}")
 
 
+POSITION_COLUMNS = [
+    Column("symbol", "symbol"),
+    Column("side", "side"),
+    Column("quantity", "quantity", "num"),
+    Column("entry", "entry_price", "usd"),
+    Column("mark", "mark_price", "usd"),
+    Column("value", "market_value", "usd"),
+    Column("unrealised", "unrealised_pnl", "usd"),
+]
+
+
 def portfolio(ctx: typer.Context) -> None:
-    """Your portfolio analysis (the professional dashboard's section)."""
+    """Your paper portfolio: equity, P&L, exposure and open positions."""
     current = state(ctx)
-    data = current.client.call("GET", "/api/v1/dashboard/professional", service="orchestrator")
-    section = data.get("portfolio_analysis", data) if isinstance(data, dict) else data
-    output.show(
-        section, current.as_json, lambda d: output.fields(d) if isinstance(d, dict) else output.emit_json(d)
-    )
+    data = current.client.call("GET", "/api/v1/layer4/portfolio", service=TIMING)
+
+    def render(d: dict[str, Any]) -> None:
+        output.fields({k: v for k, v in d.items() if k != "open_positions"}, title="Paper portfolio")
+        output.table(d.get("open_positions", []), POSITION_COLUMNS, title="Open positions")
+
+    output.show(data, current.as_json, render)
 
 
 def performance(

@@ -3,7 +3,8 @@ consumer lag per group, active model versions, and the last cascade run.
 
 Everything is read from what the services publish themselves, never from their databases: each
 peer's ``/readyz`` (readiness and its checks) and ``/metrics`` (``circuit_breaker_state``,
-``kafka_consumer_lag_messages``, ``cp_model_active_info``), and the ``cascade.runs.v1`` read model.
+``kafka_consumer_lag_messages``, the layer kit's ``cp_layer_model_status`` and
+``cp_layer_model_version``), and the ``cascade.runs.v1`` read model.
 Peers come from the ``<NAME>_HTTP_URL`` variables the fleet gives every service. A service of the
 blueprint that is not deployed, or a figure nobody exports yet, is reported as ``unavailable``
 with the reason, never left out or guessed.
@@ -40,9 +41,11 @@ BLUEPRINT_SERVICES = (
 )
 BREAKER_METRIC = "circuit_breaker_state"
 LAG_METRIC = "kafka_consumer_lag_messages"
-#: Gauge a layer service exports for its active model: labels ``layer``, ``model``, ``version``,
-#: ``status``; value 1.
-MODEL_METRIC = "cp_model_active_info"
+#: The layer kit's gauges: 1 for the model's current status (labels ``layer``, ``model``,
+#: ``status``), and the version in memory (labels ``layer``, ``model``; 0 for none).
+MODEL_STATUS_METRIC = "cp_layer_model_status"
+MODEL_VERSION_METRIC = "cp_layer_model_version"
+WANTED_METRICS = (BREAKER_METRIC, LAG_METRIC, MODEL_STATUS_METRIC, MODEL_VERSION_METRIC)
 BREAKER_STATES = {0: "closed", 1: "half_open", 2: "open"}
 SELF = "admin"
 
@@ -50,7 +53,7 @@ SELF = "admin"
 def _metrics_of(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
     samples: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
     for family in text_string_to_metric_families(text):
-        if family.name in (BREAKER_METRIC, LAG_METRIC, MODEL_METRIC):
+        if family.name in WANTED_METRICS:
             for sample in family.samples:
                 samples[family.name].append((dict(sample.labels), sample.value))
     return samples
@@ -71,10 +74,19 @@ def _lag(samples: dict[str, list[tuple[dict[str, str], float]]]) -> dict[str, di
     return {group: dict(by_topic) for group, by_topic in lag.items()}
 
 
-def _models(samples: dict[str, list[tuple[dict[str, str], float]]]) -> list[dict[str, str]]:
+def _models(samples: dict[str, list[tuple[dict[str, str], float]]]) -> list[dict[str, Any]]:
+    versions = {
+        (labels.get("layer"), labels.get("model")): int(value)
+        for labels, value in samples.get(MODEL_VERSION_METRIC, [])
+    }
     return [
-        {key: labels.get(key, "") for key in ("layer", "model", "version", "status")}
-        for labels, value in samples.get(MODEL_METRIC, [])
+        {
+            "layer": labels.get("layer", ""),
+            "model": labels.get("model", ""),
+            "status": labels.get("status", ""),
+            "version": versions.get((labels.get("layer"), labels.get("model"))) or None,
+        }
+        for labels, value in samples.get(MODEL_STATUS_METRIC, [])
         if value
     ]
 
@@ -177,7 +189,7 @@ def _models_section(services: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if not active:
         return {
             "status": "unavailable",
-            "reason": f"no deployed service exports {MODEL_METRIC}",
+            "reason": f"no deployed service exports {MODEL_STATUS_METRIC}",
             "active": [],
         }
     return {"status": "available", "active": active}

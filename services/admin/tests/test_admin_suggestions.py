@@ -370,6 +370,8 @@ async def test_system_health_reports_services_breakers_models_and_the_last_casca
     admin: RunningAdmin, publisher: Publisher, admin_user: Caller, monkeypatch, free_port
 ) -> None:
     monkeypatch.setenv("INGESTION_HTTP_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    await _add(admin, admin_user, "XMR", "tier1")
+    await _publish_and_wait(admin, publisher, suggestion("CRO"))
     async with admin.client() as client:
         before = (await client.get("/api/v1/admin/system-health", headers=admin_user.headers)).json()["data"]
         run = cascade_pb2.CascadeRunUpdated(

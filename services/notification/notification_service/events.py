@@ -7,8 +7,8 @@ in ``processed_events`` in the same transaction), and appending to the bus is id
 notice (a signal without id or symbol) is a :class:`PermanentError`: it goes to the DLQ.
 
 Sources: ``signals.v1``, ``analysis.macro.v1`` / ``analysis.sector.v1`` / ``analysis.asset.v1``,
-``cascade.runs.v1``, ``watchlist.suggestions.v1`` (new suggestions for admins) and, when it is in
-the topic registry, the admin service's ``admin.notifications.v1``.
+``cascade.runs.v1``, ``watchlist.suggestions.v1`` (every new suggestion, for admins) and the admin
+service's ``admin.notifications.v1`` (e.g. high-confidence suggestions).
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ from notification_service.notices import (
     suggestion_notice,
 )
 
-#: The admin service's topic, wired when it is in the registry.
-ADMIN_NOTIFICATIONS_TOPIC = "admin.notifications.v1"
 #: Notice types whose latest data ``dashboard_init`` / ``system_status_init`` show.
 SNAPSHOT_TYPES = ("layer1_update", "layer2_update", "cascade_update")
 
@@ -110,7 +108,6 @@ class EventHandlers:
             topics.ANALYSIS_ASSET.name: self._simple(asset_notice),
             topics.CASCADE_RUNS.name: self._simple(cascade_notice),
             topics.WATCHLIST_SUGGESTIONS.name: self._simple(suggestion_notice),
+            topics.ADMIN_NOTIFICATIONS.name: self._simple(admin_notice),
         }
-        if ADMIN_NOTIFICATIONS_TOPIC in topics.TOPICS:
-            handlers[ADMIN_NOTIFICATIONS_TOPIC] = self._simple(admin_notice)
         return [Subscription(name, topics.message_type(name), fn) for name, fn in handlers.items()]

@@ -16,7 +16,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from cryptopredict.events.v1 import analysis_pb2, cascade_pb2, signals_pb2, watchlists_pb2
+from cryptopredict.events.v1 import admin_pb2, analysis_pb2, cascade_pb2, signals_pb2, watchlists_pb2
 from notification_service.proto_json import to_plain
 
 
@@ -101,9 +101,9 @@ def suggestion_notice(message: watchlists_pb2.WatchlistSuggestionCreated, event_
     return Notice("admin_notification", frozenset({Audience.ADMIN}), data, event_id)
 
 
-def admin_notice(message: Message, event_id: str) -> Notice:
-    """Any message on the admin notifications topic, passed on as it is."""
-    data = {"kind": message.DESCRIPTOR.name, "notification": to_plain(message)}
+def admin_notice(message: admin_pb2.AdminNotificationRaised, event_id: str) -> Notice:
+    """The admin service's notification (``kind`` e.g. ``high_confidence_suggestion``)."""
+    data: dict[str, Any] = to_plain(message)
     return Notice("admin_notification", frozenset({Audience.ADMIN}), data, event_id)
 
 

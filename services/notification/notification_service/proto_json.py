@@ -6,28 +6,24 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.protobuf.descriptor import EnumDescriptor, FieldDescriptor
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cp_common.proto_enums import name_prefix
-
-if TYPE_CHECKING:
-    # the stubs describe the C (upb) descriptors apart from the Python ones
-    from google._upb._message import EnumDescriptor as UpbEnumDescriptor
-    from google._upb._message import FieldDescriptor as UpbFieldDescriptor
+from cp_common.proto_enums import value_prefix
 
 _TIMESTAMP = Timestamp.DESCRIPTOR.full_name
 
 
 @functools.cache
-def _prefix(descriptor: EnumDescriptor | UpbEnumDescriptor) -> str:
-    return name_prefix(descriptor.name)
+def _prefix(descriptor: EnumDescriptor) -> str:
+    return value_prefix(EnumTypeWrapper(descriptor))
 
 
-def _enum_name(descriptor: EnumDescriptor | UpbEnumDescriptor, number: int) -> str | None:
+def _enum_name(descriptor: EnumDescriptor, number: int) -> str | None:
     value = descriptor.values_by_number.get(number)
     if value is None:
         return None
@@ -35,19 +31,24 @@ def _enum_name(descriptor: EnumDescriptor | UpbEnumDescriptor, number: int) -> s
     return None if short == "unspecified" else short
 
 
-def _scalar(field: FieldDescriptor | UpbFieldDescriptor, value: Any) -> Any:
-    if field.enum_type is not None:  # set exactly for TYPE_ENUM fields
+def _scalar(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None
         return _enum_name(field.enum_type, value)
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return to_plain(value)
     return value
 
 
-def _field(message: Message, field: FieldDescriptor | UpbFieldDescriptor) -> Any:
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _field(message: Message, field: FieldDescriptor) -> Any:
     value = getattr(message, field.name)
-    entry = field.message_type
-    if entry is not None and entry.GetOptions().map_entry:
-        value_field = entry.fields_by_name["value"]
+    if _is_map(field):
+        assert field.message_type is not None
+        value_field = field.message_type.fields_by_name["value"]
         return {key: _scalar(value_field, item) for key, item in value.items()}
     if field.is_repeated:
         return [_scalar(field, item) for item in value]
@@ -61,4 +62,5 @@ def to_plain(message: Message) -> Any:
     if message.DESCRIPTOR.full_name == _TIMESTAMP:
         assert isinstance(message, Timestamp)
         return message.ToDatetime(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-    return {field.name: _field(message, field) for field in message.DESCRIPTOR.fields}
+    descriptor: Any = message.DESCRIPTOR  # the stubs type it as a union of two Descriptor classes
+    return {field.name: _field(message, field) for field in descriptor.fields}

@@ -44,6 +44,10 @@ INIT_TYPES = {
     Audience.ADMIN: "system_status_init",
 }
 CLOSE_TIMEOUT_S = 2.0
+#: Active signals an init message carries (newest first), out of the newest scanned.
+INIT_SIGNALS = 50
+INIT_SIGNALS_SCANNED = 500
+INIT_ANALYSIS_CHARS = 1000
 
 
 def credentials(websocket: WebSocket) -> tuple[str | None, str | None]:
@@ -200,8 +204,18 @@ class Session:
         }
 
     async def _routed_signals(self) -> list[dict[str, Any]]:
-        signals = await repo.active_signals(self.components.pool, limit=100)
-        return [s for s in signals if self.connection.accepts_signal(s.get("symbol"), s.get("confidence"))]
+        signals = await repo.active_signals(self.components.pool, limit=INIT_SIGNALS_SCANNED)
+        routed = [s for s in signals if self.connection.accepts_signal(s.get("symbol"), s.get("confidence"))]
+        return [_bounded(s) for s in routed[:INIT_SIGNALS]]
+
+
+def _bounded(signal: dict[str, Any]) -> dict[str, Any]:
+    """A signal for a snapshot: the reasoning text cut short (the live message has all of it),
+    so that an init message stays small however long analyses get."""
+    text = signal.get("ai_analysis")
+    if isinstance(text, str) and len(text) > INIT_ANALYSIS_CHARS:
+        return {**signal, "ai_analysis": text[:INIT_ANALYSIS_CHARS] + "…", "ai_analysis_truncated": True}
+    return signal
 
 
 def _label(code: int, reason: str) -> str:

@@ -48,8 +48,9 @@ class NotificationSettings(ServiceSettings):
     #: Dead-lettered deliveries in a row after which an endpoint is disabled and its owner told.
     notification_webhook_disable_after: int = Field(default=5, ge=1)
     notification_webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
-    #: Deliveries allowed to loopback, link-local and private addresses (local development only).
-    notification_webhook_allow_private: bool = False
+    #: Deliveries allowed to loopback, link-local and private addresses. Unset: allowed in local
+    #: and test mode (receivers on this machine), refused in production, where it cannot be set.
+    notification_webhook_allow_private: bool | None = None
     notification_webhook_max_endpoints: int = Field(default=10, ge=1)
     #: How often the delivery worker looks for due deliveries.
     notification_webhook_poll_s: float = Field(default=0.5, gt=0)
@@ -62,3 +63,9 @@ class NotificationSettings(ServiceSettings):
         if self.notification_webhook_backoff_s > self.notification_webhook_backoff_max_s:
             raise ValueError("NOTIFICATION_WEBHOOK_BACKOFF_S is above NOTIFICATION_WEBHOOK_BACKOFF_MAX_S")
         return self
+
+    @property
+    def webhooks_allow_private(self) -> bool:
+        if self.notification_webhook_allow_private is None:
+            return self.is_local
+        return self.notification_webhook_allow_private

@@ -14,6 +14,7 @@ from admin_service.storage import audit
 from admin_service.watchlists import Watchlists
 from cp_common.errors import BadRequest
 from cp_common.http import ok
+from cp_common.http.openapi import error_responses
 from cp_common.security import Principal
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -29,7 +30,7 @@ async def admin_watchlist(_: Admin, flows: Annotated[Watchlists, Depends(watchli
     return ok(await flows.admin_view())
 
 
-@router.get("/audit")
+@router.get("/audit", responses=error_responses(400))
 async def audit_log(
     _: Admin,
     parts: Components,
@@ -60,7 +61,7 @@ async def audit_log(
     return ok({"entries": entries, "total": total, "limit": limit, "offset": offset})
 
 
-@router.get("/system-health")
+@router.get("/system-health", responses=error_responses(429))
 async def system_health(
     _: Annotated[Principal, Depends(limited("system-health", 30, admin_only))], parts: Components
 ) -> object:

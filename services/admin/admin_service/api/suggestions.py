@@ -14,6 +14,7 @@ from admin_service.api.schemas import SuggestionReview
 from admin_service.domain import SuggestionStatus
 from admin_service.reviews import Reviews
 from cp_common.http import ok
+from cp_common.http.openapi import error_responses
 from cp_common.security import Principal
 
 router = APIRouter(prefix="/api/v1/layer3/suggestions", tags=["suggestions"])
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/layer3/suggestions", tags=["suggestions"])
 Flows = Annotated[Reviews, Depends(reviews)]
 
 
-@router.get("")
+@router.get("", responses=error_responses(429))
 async def list_suggestions(
     _: Annotated[Principal, Depends(limited("suggestions", 100, admin_only))],
     flows: Flows,
@@ -39,7 +40,7 @@ async def list_suggestions(
     )
 
 
-@router.post("/{suggestion_id}/review")
+@router.post("/{suggestion_id}/review", responses=error_responses(409, 429))
 async def review_suggestion(
     suggestion_id: uuid.UUID,
     body: SuggestionReview,

@@ -21,6 +21,7 @@ from admin_service.api.schemas import (
 from admin_service.market import normalise_symbol
 from admin_service.watchlists import NewItem, Watchlists
 from cp_common.http import ok
+from cp_common.http.openapi import error_responses
 from cp_common.security import Principal
 
 router = APIRouter(prefix="/api/v1/layer3/watchlists", tags=["watchlists"])
@@ -37,31 +38,31 @@ def _new(body: WatchlistItemCreate) -> NewItem:
     return NewItem(normalise_symbol(body.crypto_symbol), tier_of(body.tier))
 
 
-@router.get("")
+@router.get("", responses=error_responses(429))
 async def list_watchlists(principal: Lister, flows: Flows) -> object:
     """Both admin watchlists and the caller's personal watchlists."""
     lists = await flows.visible(principal)
     return ok({"watchlists": lists, "total_watchlists": len(lists)})
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=error_responses(409, 429))
 async def create_watchlist(body: PersonalWatchlistCreate, principal: Writer, flows: Flows) -> object:
     return ok(await flows.create_personal(principal, body.name))
 
 
-@router.get("/{watchlist_id}")
+@router.get("/{watchlist_id}", responses=error_responses(429))
 async def get_watchlist(watchlist_id: WatchlistId, principal: Reader, flows: Flows) -> object:
     """Items with current price, 24h change and the latest Layer 3 score (cached 60 s)."""
     return ok(await flows.detail(principal, watchlist_id))
 
 
-@router.delete("/{watchlist_id}")
+@router.delete("/{watchlist_id}", responses=error_responses(409, 429))
 async def delete_watchlist(watchlist_id: WatchlistId, principal: Writer, flows: Flows) -> object:
     await flows.delete_personal(principal, watchlist_id)
     return ok({"message": "Watchlist deleted"})
 
 
-@router.post("/{watchlist_id}/items", status_code=201)
+@router.post("/{watchlist_id}/items", status_code=201, responses=error_responses(409, 429))
 async def add_item(
     watchlist_id: WatchlistId, body: WatchlistItemCreate, principal: Writer, flows: Flows
 ) -> object:
@@ -70,7 +71,7 @@ async def add_item(
     return ok({"item": item, "message": f"Added {new.symbol} to {new.tier.label}"})
 
 
-@router.post("/{watchlist_id}/items/bulk", status_code=201)
+@router.post("/{watchlist_id}/items/bulk", status_code=201, responses=error_responses(409, 429))
 async def add_items(
     watchlist_id: WatchlistId, body: BulkItemsCreate, principal: Writer, flows: Flows
 ) -> object:
@@ -79,7 +80,7 @@ async def add_items(
     return ok({"items": items, "message": f"Added {len(items)} items"})
 
 
-@router.post("/{watchlist_id}/items/bulk-remove")
+@router.post("/{watchlist_id}/items/bulk-remove", responses=error_responses(429))
 async def remove_items(
     watchlist_id: WatchlistId, body: BulkItemsRemove, principal: Writer, flows: Flows
 ) -> object:
@@ -88,7 +89,7 @@ async def remove_items(
     return ok({"items": removed, "message": f"Removed {len(removed)} items"})
 
 
-@router.delete("/{watchlist_id}/items/{item_id}")
+@router.delete("/{watchlist_id}/items/{item_id}", responses=error_responses(429))
 async def remove_item(
     watchlist_id: WatchlistId, item_id: ItemPath, principal: Writer, flows: Flows
 ) -> object:
@@ -96,7 +97,7 @@ async def remove_item(
     return ok({"item": removed, "message": "Item removed from watchlist"})
 
 
-@router.patch("/{watchlist_id}/items/{item_id}")
+@router.patch("/{watchlist_id}/items/{item_id}", responses=error_responses(409, 429))
 async def update_item(
     watchlist_id: WatchlistId, item_id: ItemPath, body: ItemUpdate, principal: Writer, flows: Flows
 ) -> object:
@@ -105,7 +106,7 @@ async def update_item(
     return ok(await flows.update_item(principal, watchlist_id, item_id, tier=tier, status=body.status))
 
 
-@router.put("/{watchlist_id}/order")
+@router.put("/{watchlist_id}/order", responses=error_responses(429))
 async def reorder(watchlist_id: WatchlistId, body: Reorder, principal: Writer, flows: Flows) -> object:
     """Set the priority order: ``item_ids`` lists every item once, in the new order."""
     ids: list[int] = list(body.item_ids)

@@ -58,7 +58,7 @@ async def create_webhook(body: WebhookBody, caller: CallerDep, components: Compo
     """Register an endpoint. The signing secret is in this answer only: it is never shown again."""
     settings = components.settings
     try:
-        await addresses.check(body.url, allow_private=settings.notification_webhook_allow_private)
+        await addresses.check(body.url, allow_private=settings.webhooks_allow_private)
     except addresses.AddressRefused as exc:
         raise UnprocessableUrl(f"webhook URL refused: {exc}") from None
     secret = signing.new_secret()

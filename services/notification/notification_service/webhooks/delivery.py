@@ -103,9 +103,7 @@ class WebhookWorker:
 
     async def attempt(self, delivery: repo.DueDelivery) -> AttemptResult:
         try:
-            target = await addresses.check(
-                delivery.url, allow_private=self._settings.notification_webhook_allow_private
-            )
+            target = await addresses.check(delivery.url, allow_private=self._settings.webhooks_allow_private)
         except addresses.AddressRefused as exc:
             return AttemptResult(None, f"refused: {exc}", permanent=True)
         headers = {
