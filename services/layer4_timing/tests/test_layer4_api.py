@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from cp_fleet.embedded import find_free_port
+from cp_testing.waiting import eventually
 from layer4_timing_service.settings import TimingSettings
 from layer4_timing_service.storage import signals as store
 from layer4_timing_service.storage.signals import Closing
@@ -27,7 +28,6 @@ from .timing_testing import (
     publish_candles,
     running_timing,
     store_signal,
-    until,
 )
 
 TODAY = datetime.now(UTC).date()
@@ -177,7 +177,7 @@ async def test_a_position_closes_with_its_signal_when_candles_arrive(
                 current = await store.get(conn, signal.id)
             return current is not None and current.status != "active"
 
-        await until(closed)
+        await eventually(closed, within=60)
         detail = (await client.get(f"/api/v1/layer4/signals/{signal.id}", headers=bearer(token))).json()[
             "data"
         ]

@@ -27,6 +27,7 @@ from cp_models.data import MarketData
 from cp_models.datasets import build_datasets, rows_between
 from cp_models.layers.l4_timing import TimingModel
 from cp_models.registry.store import ModelRegistry
+from cp_testing.waiting import eventually
 from cryptopredict.analysis.v1 import timing_pb2 as pb
 from cryptopredict.analysis.v1 import timing_pb2_grpc as pb_grpc
 from cryptopredict.common.v1 import analysis_pb2
@@ -36,7 +37,7 @@ from ingestion_service.settings import IngestionSettings
 from layer4_timing_service import SCHEMA
 from layer4_timing_service.settings import TimingSettings
 
-from .timing_testing import RunningTiming, running_timing, until
+from .timing_testing import RunningTiming, running_timing
 
 pytestmark = pytest.mark.slow
 
@@ -165,7 +166,7 @@ async def test_without_a_model_generation_is_refused_then_a_run_is_stored_once(
 
         return all(kit_of(r.app.state.runtime).model.status == "active" for r in fleet)
 
-    await until(loaded)
+    await eventually(loaded, within=60)
     channels = [_stub(first), _stub(second), _stub(first)]
     try:
         answers = await asyncio.gather(

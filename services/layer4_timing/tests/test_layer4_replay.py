@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from cp_fleet.embedded import find_free_port
+from cp_testing.waiting import eventually
 from cryptopredict.events.v1.signals_pb2 import SignalChanged
 from ingestion_service.app import create_app as create_ingestion_app
 from ingestion_service.settings import IngestionSettings
@@ -30,7 +31,6 @@ from .timing_testing import (
     running_timing,
     short_net,
     store_signal,
-    until,
 )
 
 pytestmark = pytest.mark.slow
@@ -128,7 +128,7 @@ async def test_replayed_history_closes_each_signal_once_across_two_replicas(
                 rows = [await store.get(conn, s.id) for s in signals]
             return all(r is not None and r.status != "active" for r in rows)
 
-        await until(all_closed, seconds=180)
+        await eventually(all_closed, within=180)
 
     async with second.pool.acquire() as conn:
         s1, s2, s3, s4 = [await store.get(conn, s.id) for s in signals]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -277,11 +277,3 @@ async def consumer_caught_up(bootstrap: str, pool: asyncpg.Pool, group: str = "l
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the L4 consumer did not catch up with market.candles.v1")
-
-
-async def until(check: Callable[[], Awaitable[bool]], seconds: float = 60.0) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
