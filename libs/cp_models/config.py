@@ -15,8 +15,9 @@ from cp_models.regimes import RegimeRule
 
 # Bumped whenever evaluation code changes results for the same configuration, so the trial
 # log never mixes two protocols under one fingerprint. 1: first run; 2: a remainder shorter
-# than a quarter block joins the last fold.
-PROTOCOL_REVISION = 2
+# than a quarter block joins the last fold; 3: the trading book (point-in-time universe,
+# weekly signals with their own exit rule) replaces the per-signal barrier portfolio.
+PROTOCOL_REVISION = 3
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,44 @@ class PortfolioConfig:
 
 
 @dataclass(frozen=True)
+class BookConfig:
+    """The trading book built from the layers (``cp_models.book``); standard, untuned values."""
+
+    universe_size: int = 20  # point-in-time universe: top coins by trailing liquidity
+    min_history_days: int = 180
+    top_k: int = 8  # L3 candidates per decision
+    min_asset_trend: float = 0.5  # own trend score needed to be a candidate
+    vol_target: float = 0.35  # annualized portfolio volatility target (from the drawdown budget)
+    covariance_days: int = 90
+    max_weight: float = 0.30
+    group_cap: float = 0.40  # L2: share of equity per group
+    names_per_group: int = 2  # L2: at most this many names of one group among the candidates
+    min_group_size: int = 3  # L2: smaller groups merge into "other"
+    min_weight: float = 0.02  # no dust positions
+    rebalance_weekday: int = 6  # decide at Sunday's close, fill at Monday's open
+    horizon_days: int = 7  # a signal lives until the next rebalance open
+    target_atr: float = 3.0  # take-profit at close + 3 x ATR14
+    display_confidence: float = 0.7  # seed: shown as a strong signal at confidence >= 0.7
+    display_agreement: float = 2.0 / 3.0  # seed: and >= 2/3 of the evidence in favour
+
+
+@dataclass(frozen=True)
+class MetaConfig:
+    """L4 meta-label: does a candidate's next-week return beat the round-trip cost?"""
+
+    horizon_days: int = 7
+    c: float = 1.0  # inverse L2 strength of the logistic regression
+    oof_folds: int = 5
+    min_passes: int = 300
+    confidence_z: float = 1.645  # one-sided 95 % lower bound on the mean net return
+    thresholds: tuple[float, ...] = tuple(round(0.40 + 0.01 * i, 2) for i in range(31))
+
+    @property
+    def label_horizon(self) -> int:
+        return self.horizon_days + 1
+
+
+@dataclass(frozen=True)
 class EvaluationConfig:
     test_days: int = 182  # retrain every ~6 months (expanding window)
     embargo_days: int = 7
@@ -114,6 +153,8 @@ class CascadeConfig:
     l3: L3Config = field(default_factory=L3Config)
     l4: L4Config = field(default_factory=L4Config)
     portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
+    book: BookConfig = field(default_factory=BookConfig)
+    meta: MetaConfig = field(default_factory=MetaConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
 
     def as_dict(self) -> dict:
@@ -126,6 +167,7 @@ class CascadeConfig:
             "l2": self.l2.horizon_days,
             "l3": self.l3.label_horizon,
             "l4": self.l4.label_horizon,
+            "meta": self.meta.label_horizon,
         }
 
     def fingerprint(self) -> str:

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cp_models.book import DayInputs
 from cp_models.config import CascadeConfig
 from cp_models.data import MarketData
 from cp_models.features import FeatureSet, compute_features
 from cp_models.features.asset import stack_panel
+from cp_models.features.book import compute_book_features, compute_market_book_features
 from cp_models.features.common import benchmark_symbol
 from cp_models.features.indicators import atr as atr_fn
 from cp_models.features.sector import MARKET_SECTOR, sector_indices
@@ -26,6 +28,7 @@ from cp_models.layers.l4_timing import L4_STATIC, SequenceStore
 from cp_models.regimes import REGIMES, next_period_regimes
 
 MIN_HISTORY_DAYS = 60
+BOOK_MARKET = {"market_budget", "btc_vol_forecast", "btc_trend_score", "index_trend_score"}
 
 
 @dataclass
@@ -45,6 +48,7 @@ class CascadeDatasets:
     l4_y: pd.Series  # triple-barrier class
     store: SequenceStore
     barrier_regime: pd.Series  # trailing descriptive regime name per day (barrier scaling)
+    meta_forward: pd.Series  # (date, symbol): simple return from open t+1 to open t+1+meta horizon
 
 
 def current_regime_names(market: pd.DataFrame) -> pd.Series:
@@ -58,7 +62,7 @@ def current_regime_names(market: pd.DataFrame) -> pd.Series:
 def build_datasets(data: MarketData, config: CascadeConfig | None = None) -> CascadeDatasets:
     cfg = config or CascadeConfig()
     fs = compute_features(data)
-    market = fs.market
+    market = fs.market.join(compute_market_book_features(data))
     bench = benchmark_symbol(data)
     l1_y = next_period_regimes(data.close[bench], cfg.l1.regime_rule)
 
@@ -89,9 +93,14 @@ def build_datasets(data: MarketData, config: CascadeConfig | None = None) -> Cas
         lookup = frame.stack(future_stack=True)
         keys = pd.MultiIndex.from_arrays([dates, sector_of.to_numpy()])
         panel[c] = lookup.reindex(keys).to_numpy()
-    for c in sorted(set(L3_MARKET_CONTEXT) | {x for x in L4_STATIC if x in market.columns}):
+    for c in sorted(set(L3_MARKET_CONTEXT) | {x for x in L4_STATIC if x in market.columns} | BOOK_MARKET):
         panel[c] = market[c].reindex(dates).to_numpy()
     cols = data.tradable
+    for name, frame in compute_book_features(data).items():
+        panel[name] = frame.stack(future_stack=True).reindex(panel.index).to_numpy()
+    h = cfg.meta.horizon_days
+    op = data.open[cols]
+    meta_forward = (op.shift(-(h + 1)) / op.shift(-1) - 1.0).stack(future_stack=True).reindex(panel.index)
     fwd = risk_adjusted_forward(data.open[cols], data.close[cols], cfg.l3.horizon_days)
     l3_forward = fwd.stack(future_stack=True).reindex(panel.index)
     l3_forward = l3_forward.where(np.isfinite(l3_forward))
@@ -122,6 +131,7 @@ def build_datasets(data: MarketData, config: CascadeConfig | None = None) -> Cas
         l4_y=l4_y,
         store=SequenceStore(fs.sequence),
         barrier_regime=regime_names,
+        meta_forward=meta_forward.where(np.isfinite(meta_forward)),
     )
 
 
@@ -134,3 +144,21 @@ def rows_between(frame: pd.DataFrame | pd.Series, start: pd.Timestamp | None, en
     if end is not None:
         mask &= d <= end
     return frame[mask]
+
+
+def day_inputs(ds: CascadeDatasets, as_of: pd.Timestamp, return_days: int = 120) -> DayInputs:
+    """The book's inputs at the close of ``as_of`` (what a service computes for that day)."""
+    try:
+        assets = ds.assets.xs(as_of, level=0)
+    except KeyError:
+        assets = ds.assets.iloc[0:0].droplevel(0)
+    close = ds.data.close[ds.data.tradable].loc[:as_of]
+    returns = close.pct_change(fill_method=None).tail(return_days)
+    market = ds.market.loc[as_of] if as_of in ds.market.index else pd.Series(dtype="float64")
+    return DayInputs(as_of, assets, market, returns)
+
+
+def latest_inputs(data: MarketData, config: CascadeConfig | None = None) -> DayInputs:
+    """Inputs for the last day of ``data`` (recent history, >= 400 days keeps every window warm)."""
+    ds = build_datasets(data, config)
+    return day_inputs(ds, data.index[-1])

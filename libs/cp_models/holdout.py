@@ -7,6 +7,8 @@ The registry promotes a new version only if its holdout metric is not worse.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,23 @@ from cp_models.evaluation.layer_metrics import l1_metrics, l2_metrics, l3_metric
 from cp_models.training import train_cascade
 
 
+@dataclass
+class _Holdout:
+    """The holdout block as a fold (the L2 baseline uses its training base rate)."""
+
+    test_start: pd.Timestamp
+    test_end: pd.Timestamp
+    l2_meta: dict
+
+    @property
+    def fold(self) -> _Holdout:
+        return self
+
+    @property
+    def model_meta(self) -> dict:
+        return {"l2": self.l2_meta}
+
+
 def holdout_metrics(ds: CascadeDatasets, config: CascadeConfig, holdout_days: int = 182) -> dict[str, dict]:
     last = ds.data.index[-1]
     start = last - pd.Timedelta(days=holdout_days - 1)
@@ -25,7 +44,14 @@ def holdout_metrics(ds: CascadeDatasets, config: CascadeConfig, holdout_days: in
     preds = predict_block(models, ds, start, last)
     l1, _ = l1_metrics(preds, ds, config.l1.regime_rule.window)
     ok = ds.l1_y.reindex(preds.l1.index).notna()
-    l2 = l2_metrics(preds, ds, config.l2.n_leading, config.l2.n_declining, config.l2.horizon_days)
+    l2 = l2_metrics(
+        preds,
+        ds,
+        config.l2.n_leading,
+        config.l2.n_declining,
+        config.l2.horizon_days,
+        [_Holdout(start, last, models.l2.meta)],
+    )
     l3 = l3_metrics(preds, ds, config.l3.horizon_days)
     cal, _ = l4_calibration(preds, ds)
     base = cal["brier_base_rate"]

@@ -26,6 +26,7 @@ from cp_models.datasets import CascadeDatasets, build_datasets, rows_between
 from cp_models.layers.l1_macro import L1_FEATURES, MacroRegimeModel
 from cp_models.layers.l2_sector import L2_FEATURES, ROTATION_FEATURES, SectorRotationModel
 from cp_models.layers.l3_asset import L3_FEATURES, L3_LIGHT_FEATURES, AssetSelectionModel
+from cp_models.layers.l4_meta import META_FEATURES, MetaLabelModel
 from cp_models.layers.l4_timing import CHANNELS, L4_STATIC, TimingModel
 from cp_models.layers.voters import VOTER_INPUTS
 from cp_models.validation import purged_cutoff
@@ -43,7 +44,8 @@ class TrainedCascade:
     l1: MacroRegimeModel
     l2: SectorRotationModel
     l3: AssetSelectionModel
-    l4: TimingModel
+    l4: TimingModel | None  # the sequence model (services' TimingModel API); None in the walk-forward
+    meta: MetaLabelModel | None = None  # L4 meta-label gate of the trading book
     cutoffs: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -54,8 +56,28 @@ def layer_cutoffs(test_start: pd.Timestamp, config: CascadeConfig) -> dict[str, 
     return {k: purged_cutoff(test_start, h, e) for k, h in config.label_horizons().items()}
 
 
+def train_meta(
+    ds: CascadeDatasets, train_start: pd.Timestamp | None, cutoff: pd.Timestamp, config: CascadeConfig
+) -> MetaLabelModel:
+    cost = 2.0 * (config.evaluation.fee + config.evaluation.slippage)
+    purge = config.meta.label_horizon + config.evaluation.embargo_days
+    return MetaLabelModel.fit(
+        rows_between(ds.assets, train_start, cutoff),
+        rows_between(ds.meta_forward, train_start, cutoff),
+        cost,
+        config.book,
+        config.meta,
+        purge,
+        config.seed,
+    )
+
+
 def train_cascade(
-    ds: CascadeDatasets, train_start: pd.Timestamp | None, test_start: pd.Timestamp, config: CascadeConfig
+    ds: CascadeDatasets,
+    train_start: pd.Timestamp | None,
+    test_start: pd.Timestamp,
+    config: CascadeConfig,
+    sequence_model: bool = True,
 ) -> TrainedCascade:
     cut = layer_cutoffs(test_start, config)
     seed = config.seed
@@ -87,15 +109,21 @@ def train_cascade(
     )
     secs["l3"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    l4 = TimingModel.fit(
-        ds.store,
-        rows_between(ds.assets, train_start, cut["l4"]),
-        rows_between(ds.l4_y, train_start, cut["l4"]),
-        config.l4,
-        seed,
-    )
-    secs["l4"] = time.perf_counter() - t0
-    return TrainedCascade(l1, l2, l3, l4, {k: str(v.date()) for k, v in cut.items()}, secs)
+    meta = train_meta(ds, train_start, cut["meta"], config)
+    secs["meta"] = time.perf_counter() - t0
+    l4 = None
+    if sequence_model:
+        t0 = time.perf_counter()
+        l4 = TimingModel.fit(
+            ds.store,
+            rows_between(ds.assets, train_start, cut["l4"]),
+            rows_between(ds.l4_y, train_start, cut["l4"]),
+            config.l4,
+            seed,
+        )
+        l4.meta_label = meta
+        secs["l4"] = time.perf_counter() - t0
+    return TrainedCascade(l1, l2, l3, l4, meta, {k: str(v.date()) for k, v in cut.items()}, secs)
 
 
 @dataclass
@@ -124,6 +152,7 @@ def artifacts_of(
     source: str,
     holdout: dict[str, dict] | None = None,
 ) -> TrainingArtifacts:
+    assert models.l4 is not None, "the registry artifacts need the sequence model"
     blobs = {
         REGISTRY_NAMES["l1"]: models.l1.to_bytes(),
         REGISTRY_NAMES["l2"]: models.l2.to_bytes(),
@@ -164,6 +193,7 @@ def artifacts_of(
                 "static_features": L4_STATIC,
                 "voter_inputs": VOTER_INPUTS,
                 "voter_weights": models.l4.voter_weights,
+                "meta_label": {"features": META_FEATURES, **(models.meta.meta if models.meta else {})},
                 **models.l4.meta,
             },
         },

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Protocol
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +14,11 @@ from cp_models.datasets import CascadeDatasets
 from cp_models.features.common import benchmark_symbol
 from cp_models.labels import L4_CLASSES
 from cp_models.regimes import REGIMES
+
+
+class FoldLike(Protocol):
+    fold: Any
+    model_meta: dict
 
 
 def _run_lengths(labels: pd.Series) -> list[int]:
@@ -107,7 +115,12 @@ def _wide(series: pd.Series) -> pd.DataFrame:
 
 
 def l2_metrics(
-    preds: BlockPredictions, ds: CascadeDatasets, n_leading: int, n_declining: int, horizon: int
+    preds: BlockPredictions,
+    ds: CascadeDatasets,
+    n_leading: int,
+    n_declining: int,
+    horizon: int,
+    folds: Sequence[FoldLike] | None = None,
 ) -> dict:
     scores = _wide(preds.l2)
     fwd = _wide(ds.l2_forward.reindex(preds.l2.index))
@@ -130,7 +143,8 @@ def l2_metrics(
     rot = preds.l2_rotation
     rot_y = ds.rotation_y.reindex(rot.index)
     ok = rot_y.notna()
-    base = float(rot_y[ok].mean()) if ok.any() else float("nan")
+    # the baseline knows only the training windows' base rate (never the test period's)
+    base = training_base_rate_series(rot.index, folds or []).to_numpy()[ok.to_numpy()]
     return {
         "rank_ic": m.ic_summary(ic, horizon),
         "rank_ic_of_raw_30d_momentum": m.ic_summary(ic_mom, horizon),
@@ -175,6 +189,52 @@ def l3_metrics(preds: BlockPredictions, ds: CascadeDatasets, horizon: int, k: in
         if top_q
         else float("nan"),
         "mean_universe_size": float(scores.notna().sum(axis=1).mean()),
+    }
+
+
+def training_base_rate_series(index: pd.Index, folds: Sequence[FoldLike]) -> pd.Series:
+    """Each fold's training base rate of the rotation label, on that fold's test days."""
+    out = pd.Series(np.nan, index=index, dtype="float64")
+    for f in folds:
+        rate = f.model_meta.get("l2", {}).get("rotation_base_rate")
+        if rate is not None:
+            out[(index >= f.fold.test_start) & (index <= f.fold.test_end)] = float(rate)
+    return out
+
+
+def _passed_stats(net: np.ndarray) -> dict:
+    return {
+        "count": len(net),
+        "precision": float((net > 0).mean()) if len(net) else float("nan"),
+        "mean_net_return": float(net.mean()) if len(net) else float("nan"),
+    }
+
+
+def l4_meta_metrics(candidates: pd.DataFrame, forward: pd.Series, cost: float, fold_meta: list[dict]) -> dict:
+    """Realized next-week outcome of the full book's candidates: passed vs rejected by L4,
+    Brier of the calibrated confidence vs the training base rate, and each fold's gate."""
+    folds = [
+        {k: f.get(k) for k in ("status", "tau", "oof_pass_rate", "base_rate", "candidates")}
+        for f in fold_meta
+    ]
+    if candidates.empty:
+        return {"candidates": 0, "folds": folds}
+    keys = pd.MultiIndex.from_arrays([pd.DatetimeIndex(candidates["date"]), candidates["symbol"]])
+    net = forward.reindex(keys).to_numpy("float64") - cost
+    ok = np.isfinite(net)
+    passed = candidates["l4_pass"].to_numpy(bool)
+    p = candidates["confidence"].to_numpy("float64")
+    y = (net > 0).astype(float)
+    scored = ok & np.isfinite(p)
+    base = np.nanmean([f.get("base_rate", np.nan) for f in fold_meta]) if fold_meta else np.nan
+    return {
+        "candidates": int(ok.sum()),
+        "passed": _passed_stats(net[ok & passed]),
+        "rejected": _passed_stats(net[ok & ~passed]),
+        "brier": float(np.mean((p[scored] - y[scored]) ** 2)) if scored.any() else float("nan"),
+        "brier_training_base_rate": float(np.mean((base - y[scored]) ** 2)) if scored.any() else float("nan"),
+        "reliability_table": m.reliability_table(p[scored], y[scored]) if scored.any() else [],
+        "folds": folds,
     }
 
 

@@ -1,4 +1,5 @@
-"""``evaluate(data_dir, FROM, TO, OUT)``: walk-forward, metrics, portfolio, report."""
+"""``evaluate(data_dir, FROM, TO, OUT)``: walk-forward, the book and its ablations, metrics,
+statistics, trial log and report (compute -> judge -> report -> write)."""
 
 from __future__ import annotations
 
@@ -12,28 +13,35 @@ import pandas as pd
 
 from cp_models import __version__
 from cp_models.backtest import metrics as m
+from cp_models.backtest.book import BookRun, run_book
 from cp_models.backtest.costs import CostModel
-from cp_models.backtest.portfolio import PortfolioRules, run_signal_portfolio, run_target_weights
-from cp_models.backtest.trades import simulate_signal_trades
-from cp_models.cascade import all_signals, allocation_weights, cascade_signals
+from cp_models.backtest.portfolio import BacktestResult, run_target_weights
+from cp_models.book import BookVariant
 from cp_models.config import CascadeConfig
 from cp_models.data import MarketData, to_utc_timestamp
 from cp_models.evaluation import baselines, plots
-from cp_models.evaluation.layer_metrics import l1_metrics, l2_metrics, l3_metrics, l4_calibration
+from cp_models.evaluation.ablations import CONTINUOUS, LEAVE_ONE_OUT, PLACEBOS, with_sensitivity
+from cp_models.evaluation.layer_metrics import l1_metrics, l2_metrics, l3_metrics, l4_meta_metrics
 from cp_models.evaluation.report import write_markdown
-from cp_models.evaluation.trials import TrialLog
+from cp_models.evaluation.statistics import (
+    BOOTSTRAP_REPS,
+    MEAN_BLOCK_DAYS,
+    period_stats,
+    psr_against,
+    sharpe_difference_ci,
+    stationary_indices,
+    year_periods,
+)
+from cp_models.evaluation.trials import TrialLog, seed_history
+from cp_models.evaluation.universe import data_end_reasons
 from cp_models.evaluation.walkforward import WalkForwardResult, load_for_evaluation, walk_forward
 
-STRATEGIES = ("cascade", "btc_buy_and_hold", "equal_weight_buy_and_hold", "ma_50_200_crossover")
-# secondary variants (not the headline), each logged as its own trial:
-# the same signals traded long and short (e.g. with perpetual futures; funding not modelled),
-# and a portfolio holding the L1/L2/L3 allocation, rebalanced weekly
-LONG_SHORT_VARIANT = "cascade_long_short"
-ALLOCATION_VARIANT = "cascade_allocation"
-SECONDARY = (LONG_SHORT_VARIANT, ALLOCATION_VARIANT)
+BASELINES = ("btc_buy_and_hold", "equal_weight_buy_and_hold", "ma_50_200_crossover")
+HEADLINE = "cascade"
+Runs = dict[str, BookRun | BacktestResult]
 
 
-def _json_safe(obj):
+def _json_safe(obj: object) -> object:
     if isinstance(obj, dict):
         return {str(k): _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -41,28 +49,163 @@ def _json_safe(obj):
     if isinstance(obj, float | np.floating):
         f = float(obj)
         return f if math.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
+    if isinstance(obj, np.integer | np.bool_):
+        return obj.item()
     if isinstance(obj, pd.Timestamp):
         return obj.isoformat()
     return obj
 
 
-def portfolio_runs(
-    wf: WalkForwardResult, cfg: CascadeConfig, costs: CostModel, signals: pd.DataFrame, alloc: pd.DataFrame
-) -> dict:
+def _result(run: BookRun | BacktestResult) -> BacktestResult:
+    return run.result if isinstance(run, BookRun) else run
+
+
+def baseline_runs(wf: WalkForwardResult, costs: CostModel) -> dict[str, BacktestResult]:
     data, s, e = wf.data, wf.start, wf.end
-    rules = PortfolioRules(allow_short=cfg.portfolio.allow_short, max_gross=cfg.portfolio.max_gross)
-    runs = {"cascade": run_signal_portfolio(signals, data, s, e, costs, rules)}
-    both = PortfolioRules(allow_short=True, max_gross=cfg.portfolio.max_gross)
-    runs[LONG_SHORT_VARIANT] = run_signal_portfolio(signals, data, s, e, costs, both)
-    runs["btc_buy_and_hold"] = run_target_weights(baselines.btc_buy_and_hold(data, s), data, s, e, costs)
-    runs["equal_weight_buy_and_hold"] = run_target_weights(
-        baselines.equal_weight_buy_and_hold(data, s), data, s, e, costs
-    )
-    runs["ma_50_200_crossover"] = run_target_weights(baselines.ma_crossover(data, s, e), data, s, e, costs)
-    runs[ALLOCATION_VARIANT] = run_target_weights(alloc, data, s, e, costs)
+    return {
+        "btc_buy_and_hold": run_target_weights(baselines.btc_buy_and_hold(data, s), data, s, e, costs),
+        "equal_weight_buy_and_hold": run_target_weights(
+            baselines.equal_weight_buy_and_hold(data, s), data, s, e, costs
+        ),
+        "ma_50_200_crossover": run_target_weights(baselines.ma_crossover(data, s, e), data, s, e, costs),
+    }
+
+
+def all_runs(wf: WalkForwardResult, variants: tuple[BookVariant, ...], costs: CostModel) -> Runs:
+    runs: Runs = dict(baseline_runs(wf, costs))
+    for v in variants:
+        runs[v.name] = run_book(wf.signals(v.name), wf.data, wf.start, wf.end, costs)
     return runs
+
+
+def summary(run: BookRun | BacktestResult) -> dict:
+    r = _result(run)
+    out = m.performance_summary(r.returns, r.exposure, r.trades)
+    years = max(len(r.returns) / 365.0, 1e-9)
+    out["trades_per_year"] = r.trades / years
+    if isinstance(run, BookRun):
+        out.update(
+            signals_followed=len(run.lots),
+            turnover_per_year=run.turnover_per_year,
+            cost_share=run.cost_share,
+            exits={str(k): int(v) for k, v in run.lots["status"].value_counts().items()}
+            if len(run.lots)
+            else {},
+        )
+    return out
+
+
+def compute(
+    wf: WalkForwardResult, cfg: CascadeConfig, variants: tuple[BookVariant, ...]
+) -> tuple[dict, dict]:
+    """Backtests of every variant and baseline at every cost multiple: (summaries, return curves)."""
+    base = CostModel(cfg.evaluation.fee, cfg.evaluation.slippage)
+    summaries, curves = {}, {}
+    for mult in cfg.evaluation.cost_multiples:
+        runs = all_runs(wf, variants, base.scaled(mult))
+        key = f"{mult:g}x"
+        summaries[key] = {name: summary(r) for name, r in runs.items()}
+        curves[key] = {name: _result(r).returns for name, r in runs.items()}
+    return summaries, curves
+
+
+def statistics(curves: dict[str, pd.Series], wf: WalkForwardResult, seed: int) -> dict:
+    casc = curves[HEADLINE]
+    idx = pd.DatetimeIndex(casc.index)
+    folds = [(f"fold {o.fold.number}", o.fold.test_start, o.fold.test_end) for o in wf.folds]
+    boot = stationary_indices(len(casc), BOOTSTRAP_REPS, MEAN_BLOCK_DAYS, np.random.default_rng(seed))
+    names = [HEADLINE, *BASELINES]
+    return {
+        "per_year": {n: period_stats(curves[n], year_periods(idx)) for n in names},
+        "per_fold": {n: period_stats(curves[n], folds) for n in names},
+        "psr": psr_against(casc, curves["btc_buy_and_hold"]),
+        "sharpe_difference_vs": {b: sharpe_difference_ci(casc, curves[b], boot) for b in BASELINES},
+        "placebos": {k: sharpe_difference_ci(curves[a], curves[b], boot) for k, (a, b) in PLACEBOS.items()},
+        "bootstrap": {
+            "reps": BOOTSTRAP_REPS,
+            "mean_block_days": MEAN_BLOCK_DAYS,
+            "kind": "paired stationary",
+        },
+    }
+
+
+def log_trials(
+    log: TrialLog,
+    cfg: CascadeConfig,
+    window: list[str],
+    curves: dict[str, pd.Series],
+    variants: tuple[BookVariant, ...],
+    note: str,
+) -> list[dict]:
+    rows = []
+    for v in variants:
+        ret = curves[v.name]
+        fp = cfg.fingerprint() if v.name == HEADLINE else f"{cfg.fingerprint()}-{v.name}"
+        rows.append(
+            log.append(
+                {
+                    "fingerprint": fp,
+                    "window": window,
+                    "per_period_sharpe": m.per_period_sharpe(ret),
+                    "annualized_sharpe": m.sharpe(ret),
+                    "note": (note + " | " if note else "") + v.name,
+                }
+            )
+        )
+    return rows
+
+
+def judge(p1: dict, layers: dict) -> dict:
+    c = p1[HEADLINE]
+    btc_dd = p1["btc_buy_and_hold"]["max_drawdown"]
+    best = max(p1[b]["sharpe"] for b in BASELINES)
+    placebo = p1["G4_cascade_with_random_filter"]["sharpe"]
+
+    def t(value: float, threshold: float, met: bool) -> dict:
+        return {"value": value, "threshold": threshold, "met": bool(met)}
+
+    return {
+        "cascade_sharpe_above_all_baselines": t(c["sharpe"], best, c["sharpe"] > best),
+        "cascade_max_drawdown_at_most_60pct_of_btc": t(
+            c["max_drawdown"], 0.6 * btc_dd, c["max_drawdown"] <= 0.6 * btc_dd
+        ),
+        "cascade_at_least_30_trades_per_year": t(c["trades_per_year"], 30.0, c["trades_per_year"] >= 30),
+        "l3_mean_rank_ic_above_0_03": t(
+            layers["l3"]["rank_ic"]["mean"], 0.03, layers["l3"]["rank_ic"]["mean"] > 0.03
+        ),
+        "l4_beats_random_filter_placebo": t(c["sharpe"], placebo, c["sharpe"] > placebo),
+    }
+
+
+def marginal_layers(p1: dict) -> dict:
+    full = p1[HEADLINE]
+    return {
+        layer: {
+            "without": name,
+            "sharpe_gain": full["sharpe"] - p1[name]["sharpe"],
+            "max_drawdown_change": full["max_drawdown"] - p1[name]["max_drawdown"],
+        }
+        for layer, name in LEAVE_ONE_OUT.items()
+    }
+
+
+def layer_section(wf: WalkForwardResult, cfg: CascadeConfig) -> dict:
+    preds, ds = wf.predictions, wf.datasets
+    l1, _timeline = l1_metrics(preds, ds, cfg.l1.regime_rule.window)
+    cost = 2.0 * (cfg.evaluation.fee + cfg.evaluation.slippage)
+    return {
+        "l1": l1,
+        "l2": l2_metrics(preds, ds, cfg.l2.n_leading, cfg.l2.n_declining, cfg.l2.horizon_days, wf.folds),
+        "l3": l3_metrics(preds, ds, cfg.l3.horizon_days),
+        "l4": l4_meta_metrics(
+            wf.candidates(), ds.meta_forward, cost, [o.model_meta.get("l4_meta_label", {}) for o in wf.folds]
+        ),
+    }
+
+
+def continuous_symbols(data: MarketData, end: pd.Timestamp) -> list[str]:
+    reasons = data_end_reasons(data, end)
+    return [s for s, r in reasons.items() if r["reason"] == "trading at the end"]
 
 
 def evaluate(
@@ -87,176 +230,102 @@ def evaluate(
             raise ValueError("a data directory is required for evaluation")
         data = load_for_evaluation(data_dir, e)
     load_seconds = time.perf_counter() - t0
-    assert data.index.max() <= e, "data past TO must never be read"
-    wf = walk_forward(data, s, e, cfg, workers)
-    preds, ds = wf.predictions, wf.datasets
-
+    if data.index.max() > e:
+        raise ValueError("data past TO must never be read")
+    variants = with_sensitivity(continuous_symbols(data, e))
+    wf = walk_forward(data, s, e, cfg, workers, variants)
     t0 = time.perf_counter()
-    l1, timeline = l1_metrics(preds, ds, cfg.l1.regime_rule.window)
-    l2 = l2_metrics(preds, ds, cfg.l2.n_leading, cfg.l2.n_declining, cfg.l2.horizon_days)
-    l3 = l3_metrics(preds, ds, cfg.l3.horizon_days)
-    l4_cal, reliability = l4_calibration(preds, ds)
-
-    casc_sig = cascade_signals(preds, ds, cfg)
-    every_sig = all_signals(preds, ds, cfg)
-    alloc = allocation_weights(preds, ds, cfg)
-    base_costs = CostModel(cfg.evaluation.fee, cfg.evaluation.slippage)
-    l4_trades, casc_trades, portfolio, portfolio_curves = {}, {}, {}, {}
-    for mult in cfg.evaluation.cost_multiples:
-        costs = base_costs.scaled(mult)
-        key = f"{mult:g}x"
-        l4_trades[key] = m.trade_summary(simulate_signal_trades(every_sig, wf.data, costs))
-        casc_trades[key] = m.trade_summary(simulate_signal_trades(casc_sig, wf.data, costs))
-        runs = portfolio_runs(wf, cfg, costs, casc_sig, alloc)
-        portfolio[key] = {
-            name: m.performance_summary(r.returns, r.exposure, r.trades) for name, r in runs.items()
-        }
-        portfolio_curves[key] = {name: r.returns for name, r in runs.items()}
+    layers = layer_section(wf, cfg)
+    portfolio, curves = compute(wf, cfg, variants)
+    stats = statistics(curves["1x"], wf, cfg.seed)
     metrics_seconds = time.perf_counter() - t0
-
-    # trial log and deflated Sharpe
+    window = [str(s.date()), str(e.date())]
     log = TrialLog(trial_log or out / "trials.jsonl")
-    casc_ret = portfolio_curves["1x"]["cascade"]
-    entry = log.append(
-        {
-            "fingerprint": cfg.fingerprint(),
-            "window": [str(s.date()), str(e.date())],
-            "per_period_sharpe": m.per_period_sharpe(casc_ret),
-            "annualized_sharpe": m.sharpe(casc_ret),
-            "note": note,
-            "config": cfg.as_dict(),
-        }
-    )
-    for variant in SECONDARY:
-        ret = portfolio_curves["1x"][variant]
-        log.append(
-            {
-                "fingerprint": f"{cfg.fingerprint()}-{variant}",
-                "window": [str(s.date()), str(e.date())],
-                "per_period_sharpe": m.per_period_sharpe(ret),
-                "annualized_sharpe": m.sharpe(ret),
-                "note": (note + " | " if note else "") + f"{variant} (secondary)",
-            }
-        )
-    trial_sharpes = log.sharpe_by_configuration()
-    dsr = m.deflated_sharpe(casc_ret, list(trial_sharpes.values()))
+    seed_history(log)
+    logged = log_trials(log, cfg, window, curves["1x"], variants, note)
+    trial_sharpes = log.sharpe_by_configuration(window)
     for key in portfolio:
-        for name in ("cascade", *SECONDARY):
-            portfolio[key][name]["deflated_sharpe"] = m.deflated_sharpe(
-                portfolio_curves[key][name], list(trial_sharpes.values())
+        for v in variants:
+            portfolio[key][v.name]["deflated_sharpe"] = m.deflated_sharpe(
+                curves[key][v.name], list(trial_sharpes.values())
             )
-
-    p1 = portfolio["1x"]
-    btc_dd = p1["btc_buy_and_hold"]["max_drawdown"]
-    targets = {
-        "cascade_sharpe_above_all_baselines": {
-            "value": p1["cascade"]["sharpe"],
-            "threshold": max(p1[b]["sharpe"] for b in STRATEGIES[1:]),
-            "met": bool(all(p1["cascade"]["sharpe"] > p1[b]["sharpe"] for b in STRATEGIES[1:])),
-        },
-        "cascade_max_drawdown_at_most_60pct_of_btc": {
-            "value": p1["cascade"]["max_drawdown"],
-            "threshold": 0.6 * btc_dd,
-            "met": bool(p1["cascade"]["max_drawdown"] <= 0.6 * btc_dd),
-        },
-        "l3_mean_rank_ic_above_0_03": {
-            "value": l3["rank_ic"]["mean"],
-            "threshold": 0.03,
-            "met": bool(l3["rank_ic"]["mean"] > 0.03),
-        },
-        "l4_profit_factor_above_1_2": {
-            "value": l4_trades["1x"]["profit_factor"],
-            "threshold": 1.2,
-            "met": bool(l4_trades["1x"]["profit_factor"] > 1.2),
-        },
-        "l4_brier_below_base_rate": {
-            "value": l4_cal["brier"],
-            "threshold": l4_cal["brier_base_rate"],
-            "met": bool(l4_cal["brier"] < l4_cal["brier_base_rate"]),
-        },
-    }
-
-    plot_files = {
-        "equity": plots.equity_and_drawdown(
-            portfolio_curves["1x"],
-            out / "equity_drawdown.png",
-            "Out-of-sample equity and drawdown (1x costs)",
-        ).name,
-        "equity_3x": plots.equity_and_drawdown(
-            portfolio_curves[f"{cfg.evaluation.cost_multiples[-1]:g}x"],
-            out / "equity_drawdown_3x.png",
-            f"Out-of-sample equity and drawdown ({cfg.evaluation.cost_multiples[-1]:g}x costs)",
-        ).name,
-        "reliability": plots.reliability_diagram(
-            reliability, out / "reliability.png", "L4 calibration: P(long) and P(short), one-vs-rest"
-        ).name,
-        "regimes": plots.regime_timeline(timeline, out / "regime_timeline.png").name,
-    }
-    folds = [
-        {
-            **o.fold.as_dict(),
-            "train_cutoffs": o.cutoffs,
-            "train_seconds": o.train_seconds,
-            "model_meta": o.model_meta,
-        }
-        for o in wf.folds
-    ]
-    wall = time.perf_counter() - t_start
     report = {
         "cp_models_version": __version__,
         "window": {
-            "from": str(s.date()),
-            "to": str(e.date()),
-            "days": len(casc_ret),
+            "from": window[0],
+            "to": window[1],
+            "days": len(curves["1x"][HEADLINE]),
             "data_first_day": str(wf.data.index[0].date()),
             "data_last_day": str(wf.data.index[-1].date()),
         },
-        "universe": {"tradable_symbols": wf.data.tradable, "sectors": dict(wf.data.sectors)},
-        "protocol": {
-            "scheme": "expanding" if cfg.evaluation.train_window_days is None else "rolling",
-            "test_block_days": cfg.evaluation.test_days,
-            "embargo_days": cfg.evaluation.embargo_days,
-            "label_horizons_days": cfg.label_horizons(),
-            "fills": "next bar open; barrier exits at the barrier (or the open when gapped through)",
-            "costs_per_side": base_costs.as_dict(),
-            "cost_multiples": list(cfg.evaluation.cost_multiples),
-            "folds": len(folds),
+        "universe": {
+            "tradable_symbols": wf.data.tradable,
+            "sectors": dict(wf.data.sectors),
+            "data_end": data_end_reasons(wf.data, e),
+            "continuous_data_symbols": sorted(continuous_symbols(wf.data, e)),
         },
+        "protocol": protocol(cfg, len(wf.folds)),
         "config_fingerprint": cfg.fingerprint(),
         "config": cfg.as_dict(),
-        "targets": targets,
+        "targets": judge(portfolio["1x"], layers),
         "portfolio": portfolio,
-        "layers": {
-            "l1": l1,
-            "l2": l2,
-            "l3": l3,
-            "l4": {
-                "calibration": l4_cal,
-                "reliability_table": reliability,
-                "all_asset_signals": l4_trades,
-                "cascade_signals": casc_trades,
-                "signal_count_all_assets": len(every_sig),
-                "signal_count_cascade": len(casc_sig),
-            },
-        },
+        "variants": [v.name for v in variants],
+        "sensitivity": CONTINUOUS,
+        "marginal_layers": marginal_layers(portfolio["1x"]),
+        "statistics": stats,
+        "layers": layers,
         "deflated_sharpe": {
-            "value": dsr,
+            "value": portfolio["1x"][HEADLINE]["deflated_sharpe"],
             "configurations_tried": len(trial_sharpes),
             "expected_max_sharpe_per_period": m.expected_max_sharpe(list(trial_sharpes.values())),
         },
         "trial_log": [{k: v for k, v in t.items() if k != "config"} for t in log.entries()],
-        "this_trial": {k: v for k, v in entry.items() if k != "config"},
-        "folds": folds,
-        "timing_seconds": {
-            "load": load_seconds,
-            **wf.seconds,
-            "metrics_and_backtests": metrics_seconds,
-            "wall_total": wall,
-        },
-        "plots": plot_files,
+        "this_run_trials": len(logged),
+        "folds": [
+            {
+                **o.fold.as_dict(),
+                "train_cutoffs": o.cutoffs,
+                "train_seconds": o.train_seconds,
+                "model_meta": o.model_meta,
+            }
+            for o in wf.folds
+        ],
+        "timing_seconds": {"load": load_seconds, **wf.seconds, "metrics_and_backtests": metrics_seconds},
     }
-    report = _json_safe(report)
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    write_markdown(report, out / "report.md")
-    casc_sig.to_csv(out / "cascade_signals.csv", index=False)
-    return report
+    return write(report, out, curves, wf, t_start)
+
+
+def protocol(cfg: CascadeConfig, folds: int) -> dict:
+    return {
+        "scheme": "expanding" if cfg.evaluation.train_window_days is None else "rolling",
+        "test_block_days": cfg.evaluation.test_days,
+        "embargo_days": cfg.evaluation.embargo_days,
+        "label_horizons_days": cfg.label_horizons(),
+        "fills": (
+            "next open; take-profit at the target (or the open when gapped above); "
+            "stop on close exits at the next open; expiry at the open"
+        ),
+        "costs_per_side": CostModel(cfg.evaluation.fee, cfg.evaluation.slippage).as_dict(),
+        "cost_multiples": list(cfg.evaluation.cost_multiples),
+        "folds": folds,
+    }
+
+
+def write(report: dict, out: Path, curves: dict, wf: WalkForwardResult, t_start: float) -> dict:
+    shown = [HEADLINE, *BASELINES]
+    report["plots"] = {
+        "equity": plots.equity_and_drawdown(
+            {k: curves["1x"][k] for k in shown},
+            out / "equity_drawdown.png",
+            "Out-of-sample equity and drawdown (1x costs)",
+        ).name,
+    }
+    report["timing_seconds"]["wall_total"] = time.perf_counter() - t_start
+    safe = _json_safe(report)
+    assert isinstance(safe, dict)
+    (out / "report.json").write_text(json.dumps(safe, indent=2))
+    write_markdown(safe, out / "report.md")
+    pd.DataFrame([sig.as_dict() for sig in wf.signals(HEADLINE)]).drop(
+        columns=["evidence"], errors="ignore"
+    ).to_csv(out / "cascade_signals.csv", index=False)
+    return safe

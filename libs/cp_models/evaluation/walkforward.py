@@ -17,20 +17,24 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from cp_models.book import BookVariant
 from cp_models.cascade import BlockPredictions, predict_block
 from cp_models.config import CascadeConfig
 from cp_models.data import MarketData, load_market_data, to_utc_timestamp
-from cp_models.datasets import CascadeDatasets, build_datasets
+from cp_models.datasets import CascadeDatasets, build_datasets, day_inputs
+from cp_models.evaluation.ablations import FULL
+from cp_models.signals import SignalModels, TradeSignal, day_book, day_signals, is_rebalance_day
 from cp_models.training import train_cascade
 from cp_models.validation import Fold, walk_forward_folds
 
 _WORKER_DS: CascadeDatasets | None = None
 _WORKER_CFG: CascadeConfig | None = None
+_WORKER_VARIANTS: tuple[BookVariant, ...] = (FULL,)
 
 
 @dataclass
@@ -40,35 +44,74 @@ class FoldOutcome:
     train_seconds: dict[str, float]
     cutoffs: dict[str, str]
     model_meta: dict = field(default_factory=dict)
+    signals: dict[str, list[TradeSignal]] = field(default_factory=dict)  # variant name -> signals
+    candidates: list[dict] = field(default_factory=list)  # the full book's candidates (L4 metrics)
 
 
-def _init_worker(ds: CascadeDatasets, cfg: CascadeConfig) -> None:
-    global _WORKER_DS, _WORKER_CFG
-    _WORKER_DS, _WORKER_CFG = ds, cfg
+def _init_worker(ds: CascadeDatasets, cfg: CascadeConfig, variants: tuple[BookVariant, ...]) -> None:
+    global _WORKER_DS, _WORKER_CFG, _WORKER_VARIANTS
+    _WORKER_DS, _WORKER_CFG, _WORKER_VARIANTS = ds, cfg, variants
 
 
-def run_fold(fold: Fold, ds: CascadeDatasets | None = None, cfg: CascadeConfig | None = None) -> FoldOutcome:
+def block_signals(
+    models: SignalModels,
+    ds: CascadeDatasets,
+    fold: Fold,
+    cfg: CascadeConfig,
+    variants: tuple[BookVariant, ...],
+) -> tuple[dict[str, list[TradeSignal]], list[dict]]:
+    """Every variant's signals on the block's decision days, through ``day_signals``."""
+    out: dict[str, list[TradeSignal]] = {v.name: [] for v in variants}
+    candidates: list[dict] = []
+    days = ds.data.index[(ds.data.index >= fold.test_start) & (ds.data.index <= fold.test_end)]
+    for t in days:
+        if not is_rebalance_day(t, cfg.book):
+            continue
+        inputs = day_inputs(ds, t)
+        for v in variants:
+            out[v.name].extend(day_signals(models, inputs, cfg, v))
+        book = day_book(models, inputs, cfg, FULL)
+        candidates.extend({"date": t, **asdict(c)} for c in book.candidates if c.rank > 0)
+    return out, candidates
+
+
+def run_fold(
+    fold: Fold,
+    ds: CascadeDatasets | None = None,
+    cfg: CascadeConfig | None = None,
+    variants: tuple[BookVariant, ...] | None = None,
+) -> FoldOutcome:
     ds = ds or _WORKER_DS
     cfg = cfg or _WORKER_CFG
+    variants = variants or _WORKER_VARIANTS
     assert ds is not None and cfg is not None
-    models = train_cascade(ds, fold.train_start, fold.test_start, cfg)
+    models = train_cascade(ds, fold.train_start, fold.test_start, cfg, sequence_model=False)
     preds = predict_block(models, ds, fold.test_start, fold.test_end)
+    version = f"{cfg.fingerprint()}@{fold.test_start.date()}"
+    signals, candidates = block_signals(
+        SignalModels(models.l3, models.meta, version), ds, fold, cfg, variants
+    )
     meta = {
         "l1": models.l1.meta,
         "l2": models.l2.meta,
         "l3": models.l3.meta,
-        "l4": {k: v for k, v in models.l4.meta.items() if k != "valid_loss_history"},
-        "l4_voter_weights": models.l4.voter_weights,
+        "l4_meta_label": {k: v for k, v in (models.meta.meta if models.meta else {}).items()},
     }
-    return FoldOutcome(fold, preds, models.seconds, models.cutoffs, meta)
+    return FoldOutcome(fold, preds, models.seconds, models.cutoffs, meta, signals, candidates)
 
 
-def run_folds(ds: CascadeDatasets, folds: list[Fold], cfg: CascadeConfig, workers: int) -> list[FoldOutcome]:
+def run_folds(
+    ds: CascadeDatasets,
+    folds: list[Fold],
+    cfg: CascadeConfig,
+    workers: int,
+    variants: tuple[BookVariant, ...] = (FULL,),
+) -> list[FoldOutcome]:
     if workers <= 1 or len(folds) == 1:
-        return [run_fold(f, ds, cfg) for f in folds]
+        return [run_fold(f, ds, cfg, variants) for f in folds]
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(ds, cfg)
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(ds, cfg, variants)
     ) as pool:
         # largest training windows first for better packing
         order = sorted(folds, key=lambda f: -f.number)
@@ -86,6 +129,12 @@ class WalkForwardResult:
     end: pd.Timestamp
     seconds: dict[str, float]
 
+    def signals(self, variant: str) -> list[TradeSignal]:
+        return [s for o in self.folds for s in o.signals.get(variant, [])]
+
+    def candidates(self) -> pd.DataFrame:
+        return pd.DataFrame([c for o in self.folds for c in o.candidates])
+
 
 def walk_forward(
     data: MarketData,
@@ -93,6 +142,7 @@ def walk_forward(
     end: object,
     config: CascadeConfig | None = None,
     workers: int | None = None,
+    variants: tuple[BookVariant, ...] = (FULL,),
 ) -> WalkForwardResult:
     cfg = config or CascadeConfig()
     s, e = to_utc_timestamp(start), to_utc_timestamp(end)
@@ -105,7 +155,7 @@ def walk_forward(
     last = min(e, data.index[-1])
     folds = walk_forward_folds(s, last, ev.test_days, data.index[0], ev.train_window_days)
     t0 = time.perf_counter()
-    outcomes = run_folds(ds, folds, cfg, workers if workers is not None else ev.workers)
+    outcomes = run_folds(ds, folds, cfg, workers if workers is not None else ev.workers, variants)
     timings["train_and_predict_folds"] = time.perf_counter() - t0
     preds = BlockPredictions.concat([o.predictions for o in outcomes])
     return WalkForwardResult(data, ds, outcomes, preds, s, last, timings)

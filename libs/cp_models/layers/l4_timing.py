@@ -28,6 +28,7 @@ from cp_models.features.sequence import SEQUENCE_CHANNELS
 from cp_models.labels import L4_CLASSES, LONG, NO_TRADE, SHORT
 from cp_models.layers import voters as vt
 from cp_models.layers.base import from_bytes, to_bytes
+from cp_models.layers.l4_meta import MetaLabelModel
 from cp_models.layers.l4_net import (
     NetSpec,
     fit_temperature,
@@ -166,6 +167,8 @@ class TimingModel:
         self.config = config
         self.meta = meta
         self._net = None
+        # the trading book's meta-label gate (``layers.l4_meta``), trained alongside
+        self.meta_label: MetaLabelModel | None = None
 
     def __getstate__(self) -> dict:
         d = dict(self.__dict__)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cp_models.backtest.costs import CostModel
-from cp_models.backtest.portfolio import run_signal_portfolio, run_target_weights
+from cp_models.backtest.portfolio import run_target_weights
 from cp_models.backtest.trades import net_trade_return, simulate_signal_trades, walk_trade
 from cp_models.data import MarketData
 
@@ -75,11 +75,6 @@ def test_signal_trades_and_portfolio_agree_for_a_single_signal():
     costs = CostModel(0.001, 0.0005)
     trades = simulate_signal_trades(sig, data, costs)
     assert trades["exit_reason"].tolist() == ["target"] and trades["exit_price"].iloc[0] == 105.0
-    res = run_signal_portfolio(sig, data, data.index[0], data.index[-1], costs)
-    assert res.trades == 1
-    total = float((1 + res.returns).prod() - 1)
-    assert total == pytest.approx(0.5 * trades["net_return"].iloc[0], rel=1e-9)
-    assert res.exposure.iloc[-1] == 0.0
 
 
 def test_buy_and_hold_tracks_the_price_minus_one_entry_cost():

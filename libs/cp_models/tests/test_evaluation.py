@@ -25,15 +25,13 @@ def report(sim_data, fast_config, tmp_path_factory):
 
 def test_report_files_and_sections(report):
     rep, out = report
-    for name in ("report.json", "report.md", "equity_drawdown.png", "reliability.png", "regime_timeline.png"):
+    for name in ("report.json", "report.md", "equity_drawdown.png", "cascade_signals.csv"):
         assert (out / name).stat().st_size > 0
     on_disk = json.loads((out / "report.json").read_text())
     assert on_disk["config_fingerprint"] == rep["config_fingerprint"]
     assert set(rep["portfolio"]) == {"1x", "2x", "3x"}
     assert {
-        "cascade",
-        "cascade_long_short",
-        "cascade_allocation",
+        *rep["variants"],
         "btc_buy_and_hold",
         "equal_weight_buy_and_hold",
         "ma_50_200_crossover",
@@ -42,12 +40,23 @@ def test_report_files_and_sections(report):
     assert set(rep["targets"]) == {
         "cascade_sharpe_above_all_baselines",
         "cascade_max_drawdown_at_most_60pct_of_btc",
+        "cascade_at_least_30_trades_per_year",
         "l3_mean_rank_ic_above_0_03",
-        "l4_profit_factor_above_1_2",
-        "l4_brier_below_base_rate",
+        "l4_beats_random_filter_placebo",
     }
+    assert len(rep["variants"]) >= 14 and "S1_cascade_continuous_data_coins" in rep["variants"]
+    st = rep["statistics"]
+    assert set(st["sharpe_difference_vs"]) == {
+        "btc_buy_and_hold",
+        "equal_weight_buy_and_hold",
+        "ma_50_200_crossover",
+    }
+    for d in st["sharpe_difference_vs"].values():
+        assert d["ci_low"] <= d["difference"] <= d["ci_high"]
+    assert {"psr_vs_0", "psr_vs_benchmark_sharpe"} == set(st["psr"])
+    assert set(st["per_year"]["cascade"]) == {"2021"} and len(st["per_fold"]["cascade"]) == 2
     md = (out / "report.md").read_text()
-    assert "## Targets" in md and "Trial log" in md and "reliability.png" in md
+    assert "## Targets" in md and "Trial log" in md and "## Ablations" in md and "## Per fold" in md
 
 
 def test_folds_never_train_on_their_test_block(report):
@@ -67,9 +76,12 @@ def test_higher_costs_never_help_buy_and_hold(report):
 def test_trial_log_grows_and_feeds_the_deflated_sharpe(report, sim_data, fast_config, tmp_path):
     rep, out = report
     assert rep["deflated_sharpe"]["configurations_tried"] >= 1
-    lines = (out / "trials.jsonl").read_text().splitlines()
-    assert len(lines) == 3  # headline + two secondary variants
-    assert json.loads(lines[0])["fingerprint"] == fast_config.fingerprint()
+    lines = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
+    history = [x for x in lines if x["logged_at"] == "earlier session"]
+    assert len(history) == 5  # the earlier sessions' trials are always counted
+    ours = [x for x in lines if x["logged_at"] != "earlier session"]
+    assert len(ours) == len(rep["variants"])  # every variant is a trial
+    assert ours[0]["fingerprint"] == fast_config.fingerprint()
 
 
 def test_train_all_writes_loadable_artifacts_with_metadata(fast_config, tmp_path):

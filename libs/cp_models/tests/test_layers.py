@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cp_models.cascade import cascade_signals, predict_block
+from cp_models.cascade import predict_block
 from cp_models.datasets import rows_between
 from cp_models.layers.l1_macro import MacroRegimeModel
 from cp_models.layers.l2_sector import SectorRotationModel
@@ -144,14 +144,6 @@ def test_l4_gate_requires_probability_and_agreement(trained, sim_datasets):
     blocked = d[(d["side"] == "") & ((d["p_long"] >= 0.7) | (d["p_short"] >= 0.7))]
     assert ((blocked[["agree_long", "agree_short"]].max(axis=1)) < 2 / 3).all()
     np.testing.assert_allclose(d[["p_long", "p_short", "p_no_trade"]].sum(axis=1), 1.0, rtol=1e-6)
-    sig = cascade_signals(block, sim_datasets, models.l4.config and _cfg_from(models))
-    assert set(sig.columns) >= {"target_dist", "stop_dist", "weight", "horizon_days"}
-
-
-def _cfg_from(models):
-    from cp_models.config import CascadeConfig
-
-    return CascadeConfig(l4=models.l4.config)
 
 
 def test_same_data_and_seed_give_the_same_models(sim_datasets, fast_config, trained):
