@@ -63,25 +63,32 @@ class Progress:
     unfillable: bool = False
 
 
-def _calendar(bars: Sequence[Bar], entry: pd.Timestamp) -> pd.DataFrame:
+def calendar(bars: Sequence[Bar], start: pd.Timestamp) -> pd.DataFrame:
+    """The bars from ``start`` on, on a daily calendar (a missing day is a row of NaN)."""
     frame = pd.DataFrame(
         [[b.open, b.high, b.low, b.close] for b in bars],
         index=pd.DatetimeIndex([pd.Timestamp(b.open_time) for b in bars]),
         columns=list(COLUMNS),
         dtype="float64",
     )
-    frame = frame[frame.index >= entry]
+    frame = frame[frame.index >= start]
     if frame.empty:
         return frame
-    return frame.reindex(pd.date_range(entry, frame.index.max(), freq="D"))
+    return frame.reindex(pd.date_range(start, frame.index.max(), freq="D"))
 
 
 def follow(signal: TradeSignal, bars: Sequence[Bar], costs: CostModel) -> Progress:
     """The trade's state after ``bars`` (only those from the entry day on count)."""
-    frame = _calendar(bars, signal.entry_date)
+    return follow_on(signal, calendar(bars, signal.entry_date), costs)
+
+
+def follow_on(signal: TradeSignal, frame: pd.DataFrame, costs: CostModel) -> Progress:
+    """:func:`follow` on a :func:`calendar` that starts at or before the entry day (one
+    calendar serves every signal of a symbol)."""
+    frame = frame[frame.index >= signal.entry_date]
     if frame.empty:
         return Progress(entry_price=None, exit=None)
-    if not pd.notna(frame["open"].iloc[0]):
+    if frame.index[0] != signal.entry_date or not pd.notna(frame["open"].iloc[0]):
         return Progress(entry_price=None, exit=None, unfillable=True)
     outcome = resolve_exit(signal, frame, costs)
     if outcome.status == "open" or outcome.exit_date is None:

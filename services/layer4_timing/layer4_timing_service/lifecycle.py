@@ -18,13 +18,14 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+import pandas as pd
 
 from cp_common.kafka.consumer import Event, PermanentError
 from cp_models.backtest.costs import CostModel
 from cryptopredict.common.v1 import market_pb2
 from cryptopredict.events.v1.signals_pb2 import SignalChanged
 from layer4_timing_service import events, paper
-from layer4_timing_service.exit_rules import Bar, Progress, follow
+from layer4_timing_service.exit_rules import Bar, Progress, calendar, follow_on
 from layer4_timing_service.metrics import SIGNALS_CLOSED
 from layer4_timing_service.model_adapter import trade_signal
 from layer4_timing_service.storage import bars
@@ -70,10 +71,13 @@ class Tracker:
         active = await store.active_for_symbol(conn, symbol, before=day)
         if not active:
             return 0
-        history = await bars.since(conn, symbol, min(s.decision_date for s in active) + timedelta(days=1))
+        first_entry = min(s.decision_date for s in active) + timedelta(days=1)
+        history = calendar(await bars.since(conn, symbol, first_entry), pd.Timestamp(first_entry, tz="UTC"))
         changes: list[SignalChanged] = []
         for signal in active:
-            changes.extend(await self._apply(conn, signal, follow(trade_signal(signal), history, self.costs)))
+            changes.extend(
+                await self._apply(conn, signal, follow_on(trade_signal(signal), history, self.costs))
+            )
         if changes:
             await events.publish(conn, changes)
         return len(changes)
