@@ -14,7 +14,7 @@ FROM ?= 2019-01-01
 TO ?= 2023-12-31
 OUT ?= reports/evaluation
 
-.PHONY: help setup up down status logs test lint proto bench train evaluate lock clean
+.PHONY: help setup browser up down status logs test lint proto bench train evaluate lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,10 @@ $(INSTALL_STAMP): pyproject.toml requirements.lock
 	@rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(INSTALL_STAMP) ## create .venv and install the pinned dependencies (idempotent)
+
+browser: ## install headless Chromium (Debian package) for the browser test, if missing
+	@command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium; }
 
 up: setup ## start the embedded infrastructure, every service and the gateway on http://localhost:8080
 	$(PY) -m cp_fleet up
@@ -40,14 +44,16 @@ status: setup ## state and readiness of every program
 logs: setup ## tail logs: make logs [SERVICE=auth]
 	$(PY) -m cp_fleet logs $(SERVICE)
 
-test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx
-	$(PY) -m pytest
+test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx, with coverage
+	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
-lint: setup ## ruff, generated-code freshness and buf lint
+lint: setup ## ruff (lint, format, complexity), mypy, generated-code freshness, buf lint and buf breaking
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m cp_tools.protogen --check
 	$(PY) -m cp_tools.buf lint
+	$(PY) -m cp_tools.buf breaking
 
 proto: setup ## regenerate the Python code in libs/cryptopredict from proto/
 	$(PY) -m cp_tools.protogen

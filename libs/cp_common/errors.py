@@ -59,3 +59,16 @@ class Unavailable(ServiceError):
 class DeadlineExceeded(ServiceError):
     status_code = 504
     grpc_code = "DEADLINE_EXCEEDED"
+
+
+class InvalidParameter(ServiceError):
+    """A request parameter is invalid where a schema cannot say so (e.g. two parameters that
+    disagree): 422 like any other validation failure, with ``field`` (``query.end``) in the
+    envelope's ``details``."""
+
+    status_code = 422
+    grpc_code = "INVALID_ARGUMENT"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

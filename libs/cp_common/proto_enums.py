@@ -12,7 +12,7 @@ An unknown name raises ``ValueError``; so does the ``_UNSPECIFIED`` value unless
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 
 class ProtoEnum(Protocol):
@@ -31,14 +31,21 @@ def value_prefix(enum: ProtoEnum) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "_"
 
 
-def to_proto(enum: ProtoEnum, name: str) -> int:
-    """The number of the value named ``name`` (case-insensitive, without the prefix)."""
+#: A generated enum as its stubs name it (``users_pb2.Role``: a subclass of ``int``).
+EnumT = TypeVar("EnumT", bound=int)
+
+
+def to_proto(enum: type[EnumT], name: str) -> EnumT:
+    """The number of the value named ``name`` (case-insensitive, without the prefix), typed as
+    the enum, so it can be assigned to a field of that enum."""
+    # at run time a generated enum is an EnumTypeWrapper object, not the class its stubs declare
+    wrapper = cast(ProtoEnum, enum)
     if not name or name.lower() == "unspecified":
-        raise ValueError(f"{name!r} is not a value of {enum.DESCRIPTOR.name}")
+        raise ValueError(f"{name!r} is not a value of {wrapper.DESCRIPTOR.name}")
     try:
-        return enum.Value(value_prefix(enum) + name.upper())
+        return cast(EnumT, wrapper.Value(value_prefix(wrapper) + name.upper()))
     except ValueError:
-        raise ValueError(f"{name!r} is not a value of {enum.DESCRIPTOR.name}") from None
+        raise ValueError(f"{name!r} is not a value of {wrapper.DESCRIPTOR.name}") from None
 
 
 def from_proto(enum: ProtoEnum, number: int, default: str | None = None) -> str:

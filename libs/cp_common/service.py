@@ -54,8 +54,18 @@ class Runtime:
     verifier: JwtVerifier | None = None
     grpc: GrpcServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Long-running tasks watched by readiness and cancelled at shutdown (see :meth:`watch`).
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: The app's readiness checks; ``on_startup`` may add its own (name -> check).
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+
+    def watch(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
+        """Put a task the service starts itself in ``on_startup`` (a feed, say) under the same
+        rules as ``ServiceSpec.background_tasks``: ``/readyz`` fails once it dies with an error, and it
+        is cancelled at shutdown, before the resources it uses close."""
+        task.add_done_callback(_log_task_failure)
+        self.tasks.append(task)
+        return task
 
     def require_pool(self) -> asyncpg.Pool:
         if self.pool is None:
@@ -107,86 +117,142 @@ async def migrate(spec: ServiceSpec, settings: ServiceSettings) -> None:
     await asyncio.to_thread(upgrade, url, spec.schema, spec.migrations_dir)
 
 
+@dataclass
+class _Startup:
+    """Opens one service's resources in start-up order; ``stack`` closes them in reverse."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    runtime: Runtime
+    stack: contextlib.AsyncExitStack
+    checks: dict[str, ReadinessCheck]
+
+    async def database(self) -> None:
+        if self.spec.schema is None:
+            return
+        url = _require(self.settings.database_url, "DATABASE_URL", self.spec.name)
+        if should_migrate_on_start(self.settings):
+            await migrate(self.spec, self.settings)
+        pool = await create_pool(
+            url,
+            self.spec.schema,
+            min_size=self.settings.db_pool_min_size,
+            max_size=self.settings.db_pool_max_size,
+        )
+        self.runtime.pool = pool
+        self.stack.push_async_callback(close_pool, pool)
+        self.checks["postgres"] = pool_ready_check(pool)
+
+    def redis(self) -> None:
+        if not (self.spec.uses_redis or self.settings.redis_url):
+            return
+        client = create_redis(_require(self.settings.redis_url, "REDIS_URL", self.spec.name))
+        self.runtime.redis = client
+        self.stack.push_async_callback(client.aclose)
+        self.checks["redis"] = redis_ready_check(client)
+
+    async def kafka(self) -> None:
+        if not self.spec.uses_kafka:
+            return
+        bootstrap = _require(self.settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS", self.spec.name)
+        producer = EventProducer(
+            bootstrap, client_id=self.spec.name, enable_idempotence=self.settings.kafka_enable_idempotence
+        )
+        await producer.start()
+        self.runtime.producer = producer
+        self.stack.push_async_callback(producer.stop)
+        self.checks["kafka"] = producer.ready
+        if self.spec.produces:
+            await ensure_topics(bootstrap, self.spec.produces)
+        if self.runtime.pool is not None and self.spec.schema is not None:
+            relay = OutboxRelay(self.runtime.pool, producer, schema=self.spec.schema)
+            relay.start()
+            self.stack.push_async_callback(relay.stop)
+
+    def verifier(self) -> None:
+        if not self.settings.jwks_url:
+            return
+        denylist = TokenDenylist(self.runtime.redis) if self.runtime.redis is not None else None
+        verifier = JwtVerifier.from_settings(
+            self.settings, is_revoked=denylist.is_revoked if denylist else None
+        )
+        self.runtime.verifier = verifier
+        self.stack.push_async_callback(verifier.aclose)
+
+    async def hooks(self) -> None:
+        if self.spec.on_startup is not None:
+            await self.spec.on_startup(self.runtime)
+        if self.spec.on_shutdown is not None:
+            self.stack.push_async_callback(self.spec.on_shutdown, self.runtime)
+
+    async def grpc(self) -> None:
+        if self.spec.grpc_services is None or not self.settings.grpc_port:
+            return
+        server = GrpcServer(host=self.settings.http_host, port=self.settings.grpc_port)
+        self.runtime.grpc = server
+        self.spec.grpc_services(self.runtime, server)
+        await server.start()
+        self.stack.push_async_callback(server.stop)
+
+    async def consumers(self) -> None:
+        subscriptions = list(self.spec.consumers(self.runtime)) if self.spec.consumers is not None else []
+        if not subscriptions:
+            return
+        if self.runtime.pool is None or self.runtime.producer is None:
+            raise RuntimeError(f"{self.spec.name}: consumers need a database and Kafka")
+        bootstrap = self.settings.kafka_bootstrap_servers or ""
+        await ensure_topics(bootstrap, [s.topic for s in subscriptions])
+        consumer = EventConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=self.spec.consumer_group or self.spec.name,
+            subscriptions=subscriptions,
+            pool=self.runtime.pool,
+            producer=self.runtime.producer,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+        )
+        task = await consumer.start()
+        task.add_done_callback(_log_task_failure)
+        self.stack.push_async_callback(consumer.stop)
+        self.checks["consumer"] = _consumer_alive_check(task)
+
+    def background_tasks(self) -> None:
+        for i, job in enumerate(self.spec.background_tasks):
+            task = asyncio.create_task(_until_done(job(self.runtime)), name=f"{self.spec.name}-bg-{i}")
+            self.runtime.watch(task)
+        if self.runtime.tasks:
+            self.checks["background_tasks"] = _tasks_alive_check(self.runtime.tasks)
+        # pushed last, so popped first: background work stops before what it uses closes
+        self.stack.push_async_callback(_cancel_all, self.runtime.tasks)
+
+
 @contextlib.asynccontextmanager
 async def _open_runtime(
     spec: ServiceSpec, settings: ServiceSettings, checks: dict[str, ReadinessCheck]
 ) -> AsyncIterator[Runtime]:
     runtime = Runtime(settings=settings, readiness_checks=checks)
     async with contextlib.AsyncExitStack() as stack:
-        if spec.schema is not None:
-            url = _require(settings.database_url, "DATABASE_URL", spec.name)
-            if should_migrate_on_start(settings):
-                await migrate(spec, settings)
-            runtime.pool = await create_pool(
-                url, spec.schema, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
-            )
-            stack.push_async_callback(close_pool, runtime.pool)
-            checks["postgres"] = pool_ready_check(runtime.pool)
-        if spec.uses_redis or settings.redis_url:
-            runtime.redis = create_redis(_require(settings.redis_url, "REDIS_URL", spec.name))
-            stack.push_async_callback(runtime.redis.aclose)
-            checks["redis"] = redis_ready_check(runtime.redis)
-        if spec.uses_kafka:
-            bootstrap = _require(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS", spec.name)
-            runtime.producer = EventProducer(
-                bootstrap, client_id=spec.name, enable_idempotence=settings.kafka_enable_idempotence
-            )
-            await runtime.producer.start()
-            stack.push_async_callback(runtime.producer.stop)
-            checks["kafka"] = runtime.producer.ready
-            if spec.produces:
-                await ensure_topics(bootstrap, spec.produces)
-            if runtime.pool is not None and spec.schema is not None:
-                relay = OutboxRelay(runtime.pool, runtime.producer, schema=spec.schema)
-                relay.start()
-                stack.push_async_callback(relay.stop)
-        if settings.jwks_url:
-            denylist = TokenDenylist(runtime.redis) if runtime.redis is not None else None
-            runtime.verifier = JwtVerifier.from_settings(
-                settings, is_revoked=denylist.is_revoked if denylist else None
-            )
-            stack.push_async_callback(runtime.verifier.aclose)
-        if spec.on_startup is not None:
-            await spec.on_startup(runtime)
-        if spec.on_shutdown is not None:
-            stack.push_async_callback(spec.on_shutdown, runtime)
-        if spec.grpc_services is not None and settings.grpc_port:
-            runtime.grpc = GrpcServer(host=settings.http_host, port=settings.grpc_port)
-            spec.grpc_services(runtime, runtime.grpc)
-            await runtime.grpc.start()
-            stack.push_async_callback(runtime.grpc.stop)
-        if spec.consumers is not None:
-            subscriptions = list(spec.consumers(runtime))
-            if subscriptions:
-                if runtime.pool is None or runtime.producer is None:
-                    raise RuntimeError(f"{spec.name}: consumers need a database and Kafka")
-                bootstrap = settings.kafka_bootstrap_servers or ""
-                await ensure_topics(bootstrap, [s.topic for s in subscriptions])
-                consumer = EventConsumer(
-                    bootstrap_servers=bootstrap,
-                    group_id=spec.consumer_group or spec.name,
-                    subscriptions=subscriptions,
-                    pool=runtime.pool,
-                    producer=runtime.producer,
-                )
-                await consumer.start()
-                stack.push_async_callback(consumer.stop)
-        tasks = [
-            asyncio.create_task(job(runtime), name=f"{spec.name}-bg-{i}")
-            for i, job in enumerate(spec.background_tasks)
-        ]
-        for task in tasks:
-            task.add_done_callback(_log_task_failure)
-        if tasks:
-            checks["background_tasks"] = _tasks_alive_check(tasks)
-        try:
-            yield runtime
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        startup = _Startup(spec, settings, runtime, stack, checks)
+        await startup.database()
+        startup.redis()
+        await startup.kafka()
+        startup.verifier()
+        await startup.hooks()
+        await startup.grpc()
+        await startup.consumers()
+        startup.background_tasks()
+        yield runtime
+
+
+async def _until_done(job: Awaitable[None]) -> None:
+    await job
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _log_task_failure(task: asyncio.Task[Any]) -> None:
@@ -196,12 +262,22 @@ def _log_task_failure(task: asyncio.Task[Any]) -> None:
 
 def _tasks_alive_check(tasks: list[asyncio.Task[Any]]) -> ReadinessCheck:
     """Readiness fails once a background task (a feed, a scheduler) has died with an error;
-    a task that returns normally was a one-shot job."""
+    a task that returns normally was a one-shot job. ``tasks`` is read at each check."""
 
     async def check() -> None:
         dead = [t.get_name() for t in tasks if t.done() and not t.cancelled() and t.exception()]
         if dead:
             raise RuntimeError(f"background task failed: {', '.join(dead)}")
+
+    return check
+
+
+def _consumer_alive_check(task: asyncio.Task[None]) -> ReadinessCheck:
+    """The consumer loop runs until shutdown: once its task has ended, nothing is consumed."""
+
+    async def check() -> None:
+        if task.done():
+            raise RuntimeError(f"event consumer stopped: {task.get_name()}")
 
     return check
 

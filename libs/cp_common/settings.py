@@ -1,14 +1,16 @@
 """Service configuration from the environment, validated at start-up.
 
-Every service subclasses :class:`ServiceSettings` (adding its own fields, usually under an
-``env_prefix``) and calls :func:`load_settings`, which turns a validation failure into a
-:class:`SettingsError` whose message names each bad environment variable.
+Every service subclasses :class:`ServiceSettings`, adding its own fields named after the
+service (``auth_access_token_ttl_s`` is read from ``AUTH_ACCESS_TOKEN_TTL_S``), and calls
+:func:`load_settings`, which turns a validation failure into a :class:`SettingsError` whose
+message names each bad environment variable. A subclass sets no ``env_prefix``: it would
+rename the inherited fields too (``DATABASE_URL`` would become ``AUTH_DATABASE_URL``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -37,6 +39,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     grpc_port: int = Field(default=0, ge=0, le=65535, description="0 disables the gRPC server")
+    #: Largest request body the app accepts (413 above it), like the gateway's limit.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     database_url: str | None = None
     db_pool_min_size: int = Field(default=1, ge=0)
@@ -45,6 +49,10 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str | None = None
     # Idempotent producers need InitProducerId, which the embedded broker lacks.
     kafka_enable_idempotence: bool = False
+    #: Longest time the broker may hold a consumer's fetch when nothing new has arrived. Real
+    #: Kafka answers as soon as a record arrives; the embedded broker always waits this long, so
+    #: latency-sensitive consumers lower it.
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -93,7 +101,7 @@ def _env_name(model: type[BaseSettings], loc: tuple[object, ...]) -> str:
     return f"{prefix}{field_name}".upper()
 
 
-def load_settings(model: type[SettingsT], **overrides: object) -> SettingsT:
+def load_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build ``model`` from the environment, raising :class:`SettingsError` on bad values."""
     try:
         return model(**overrides)

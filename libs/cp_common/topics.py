@@ -20,6 +20,7 @@ from types import MappingProxyType
 from google.protobuf.message import Message
 
 from cryptopredict.events.v1 import (
+    admin_pb2,
     analysis_pb2,
     cascade_pb2,
     market_pb2,
@@ -94,6 +95,7 @@ WATCHLIST_CHANGES = Topic("watchlist.changes.v1", watchlists_pb2.WatchlistChange
 SUGGESTION_REVIEWS = Topic("suggestions.reviews.v1", watchlists_pb2.SuggestionReviewed, "suggestion_id")
 SIGNALS = Topic("signals.v1", signals_pb2.SignalChanged, "signal.signal_id")
 CASCADE_RUNS = Topic("cascade.runs.v1", cascade_pb2.CascadeRunUpdated, "run_id")
+ADMIN_NOTIFICATIONS = Topic("admin.notifications.v1", admin_pb2.AdminNotificationRaised, "notification_id")
 
 #: Every topic of the fleet by name.
 TOPICS: Mapping[str, Topic] = MappingProxyType(
@@ -111,6 +113,7 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
             SUGGESTION_REVIEWS,
             SIGNALS,
             CASCADE_RUNS,
+            ADMIN_NOTIFICATIONS,
         )
     }
 )

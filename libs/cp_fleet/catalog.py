@@ -25,7 +25,9 @@ from pydantic import (
 
 INFRASTRUCTURE_NAMES = ("postgres", "redis", "kafka")
 GATEWAY_NAME = "gateway"
-RESERVED_NAMES = (*INFRASTRUCTURE_NAMES, GATEWAY_NAME, "supervisord")
+#: The program keeping the gateway's access log bounded (Nginx writes it, not supervisord).
+GATEWAY_LOGS_NAME = "gateway-logs"
+RESERVED_NAMES = (*INFRASTRUCTURE_NAMES, GATEWAY_NAME, GATEWAY_LOGS_NAME, "supervisord")
 
 ProgramName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -151,10 +153,25 @@ class ServiceEntry(_Strict):
         return re.sub(r"[^A-Z0-9]", "_", self.name.upper())
 
 
+class LogsEntry(_Strict):
+    """Bounds on the local fleet's log files. Each one (program logs through supervisord, the
+    gateway's access log through ``gateway-logs``) rotates past ``max_bytes``, keeping
+    ``backups`` older files."""
+
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=4096)
+    backups: int = Field(default=2, ge=1, le=20)
+    #: One rate-limited (429) answer in this many is written to the gateway's access log (each
+    #: line says its weight), so a flood of refused requests cannot fill the disk.
+    sample_429: int = Field(default=100, ge=1, le=10_000)
+    #: How often ``gateway-logs`` checks the access log's size.
+    rotate_check_s: float = Field(default=2.0, gt=0, le=60)
+
+
 class Catalog(_Strict):
     version: Literal[1] = 1
     infrastructure: InfrastructureEntry = InfrastructureEntry()
     gateway: GatewayEntry = GatewayEntry()
+    logs: LogsEntry = LogsEntry()
     services: list[ServiceEntry] = []
 
     @model_validator(mode="after")

@@ -192,7 +192,7 @@ class PostgresServer:
             text=True,
             check=False,
             env={**os.environ, "LC_ALL": "C"},
-            **popen_identity(self.user),  # type: ignore[arg-type]
+            **popen_identity(self.user),
         )
         if result.returncode != 0:
             raise ServerStartError(f"initdb failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -364,7 +364,7 @@ class NginxServer:
             capture_output=True,
             text=True,
             check=False,
-            **popen_identity(self.user),  # type: ignore[arg-type]
+            **popen_identity(self.user),
         )
         if result.returncode != 0:
             raise ValueError(f"nginx rejected {self.config_path}:\n{result.stderr}")

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -27,7 +27,7 @@ from typing import Any, Literal
 import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
-from cp_fleet.catalog import GATEWAY_NAME, INFRASTRUCTURE_NAMES, Catalog, ServiceEntry
+from cp_fleet.catalog import GATEWAY_LOGS_NAME, GATEWAY_NAME, INFRASTRUCTURE_NAMES, Catalog, ServiceEntry
 from cp_fleet.embedded import (
     DATABASE_URL_ENV,
     DEFAULT_DATABASE,
@@ -51,7 +51,14 @@ from cp_fleet.processes import (
     processes_of_state_dir,
     tail,
 )
-from cp_fleet.readiness import NotReady, http_status, kafka_api_versions, postgres_select_one, redis_ping
+from cp_fleet.readiness import (
+    NotReady,
+    ReadinessCheck,
+    http_status,
+    kafka_api_versions,
+    postgres_select_one,
+    redis_ping,
+)
 from cp_fleet.supervisor_config import render_supervisord_config
 from cp_fleet.system_user import infra_user, make_traversable
 
@@ -122,6 +129,33 @@ class Fleet:
             log_paths=(self.layout.gateway_access_log,),
         )
 
+    def _gateway_logs(self) -> ServerCommand:
+        """The program keeping the gateway's access log bounded (see :mod:`cp_fleet.log_rotation`)."""
+        logs = self.catalog.logs
+        argv = (
+            sys.executable,
+            "-m",
+            "cp_fleet.log_rotation",
+            "--max-bytes",
+            str(logs.max_bytes),
+            "--backups",
+            str(logs.backups),
+            "--interval",
+            str(logs.rotate_check_s),
+            "--pid-file",
+            str(self.layout.gateway_dir / "nginx.pid"),
+            str(self.layout.gateway_access_log),
+        )
+        watching = ReadinessCheck("supervisord reports it running", lambda: None)
+        return ServerCommand(
+            name=GATEWAY_LOGS_NAME,
+            argv=argv,
+            readiness=watching,
+            cwd=self.layout.state_dir,
+            stop_signal=signal.SIGTERM,
+            stop_timeout_s=10,
+        )
+
     def infra_env(self) -> dict[str, str]:
         """``DATABASE_URL``, ``REDIS_URL``, ``KAFKA_BOOTSTRAP_SERVERS`` as the services get them."""
         return {
@@ -170,7 +204,7 @@ class Fleet:
 
     def _plan(self) -> dict[str, Program]:
         programs: list[Program] = []
-        infra = {
+        infra: dict[str, tuple[str, Callable[[], PostgresServer | RedisServer | KafkaServer]]] = {
             "postgres": (DATABASE_URL_ENV, self._postgres),
             "redis": (REDIS_URL_ENV, self._redis),
             "kafka": (KAFKA_BOOTSTRAP_SERVERS_ENV, self._kafka),
@@ -193,6 +227,8 @@ class Fleet:
                 )
         gateway = self._gateway().command()
         programs.append(Program(GATEWAY_NAME, "gateway", gateway, self.layout.log_path(GATEWAY_NAME)))
+        logs = self._gateway_logs()
+        programs.append(Program(GATEWAY_LOGS_NAME, "gateway", logs, self.layout.log_path(GATEWAY_LOGS_NAME)))
         return {program.name: program for program in programs}
 
     # --- files ----------------------------------------------------------------------------------
@@ -216,6 +252,8 @@ class Fleet:
                 pid_path=layout.supervisord_pid,
                 log_path=layout.supervisord_log,
                 environment=environment,
+                log_max_bytes=self.catalog.logs.max_bytes,
+                log_backups=self.catalog.logs.backups,
             )
         )
         return [layout.supervisord_conf, layout.gateway_conf]
@@ -308,7 +346,7 @@ class Fleet:
             self._postgres().ensure_database(DEFAULT_DATABASE)
         for wave in self.catalog.start_order():
             self._start_and_wait([self.programs[s.name] for s in wave], log=log)
-        self._start_and_wait([self.programs[GATEWAY_NAME]], log=log)
+        self._start_and_wait([self.programs[GATEWAY_NAME], self.programs[GATEWAY_LOGS_NAME]], log=log)
         if already:
             self._rpc().signalProcess(GATEWAY_NAME, "HUP")  # pick up a re-rendered nginx.conf
 
@@ -402,7 +440,7 @@ class Fleet:
             rpc = self._rpc()
             supervisord_pid = rpc.getPID()
             recorded |= _process_tree(supervisord_pid)
-            stop_order = [GATEWAY_NAME]
+            stop_order = [GATEWAY_LOGS_NAME, GATEWAY_NAME]
             stop_order += [s.name for wave in reversed(self.catalog.start_order()) for s in wave]
             stop_order += [name for name in reversed(INFRASTRUCTURE_NAMES) if name in self.programs]
             for name in stop_order:

@@ -8,9 +8,14 @@ What the gateway does (architecture sections 2, 3 and 6):
 - Per-client-IP ``limit_req`` zones: ``api`` on HTTP routes, ``websocket`` on WebSocket routes,
   the stricter ``auth`` zone on ``gateway.strict_paths`` (login/register), and ``health`` on
   ``gateway.health_path`` (aggregated fleet readiness, served by the service owning the path).
-- Errors Nginx produces itself (400, 403, 404, 405, 408, 413, 429, 500, 502, 503, 504) are answered
-  in the project envelope ``{"success": false, "error": ..., "error_code": N, "timestamp": ...}``.
+- Every answer Nginx produces itself is the project envelope ``{"success": false, "error": ...,
+  "error_code": N, "timestamp": ...}`` (:data:`ERROR_MESSAGES`), including requests rejected while
+  the request line is read (a NUL, a lone ``%``, a raw space, ``..`` above the root): ``error_page``
+  points at internal URI locations, never named ones, because a named location needs the request's
+  URI and such a request has none. Oversized headers or cookies (Nginx's internal 494) are a 431.
   A service's own error responses pass through untouched.
+- A prefix without its trailing slash (``/api/v1/market``) goes to the prefix's service like the
+  prefix itself (no 301 from Nginx's automatic redirect).
 - ``X-Request-ID``: a well-formed incoming id is kept, otherwise Nginx's ``$request_id`` is used;
   it is forwarded upstream, returned to the client and logged.
 - Security headers (nosniff, ``X-Frame-Options: DENY`` + CSP ``frame-ancestors 'none'``,
@@ -20,8 +25,11 @@ What the gateway does (architecture sections 2, 3 and 6):
   from allowed origins are answered by Nginx (204); services' own CORS headers are dropped.
 - The gateway is the edge: ``X-Forwarded-For`` is set to the client address (not appended to),
   so a client cannot choose the address that services rate-limit by.
-- JSON access log with the path only (``$uri``): no query string (WebSocket clients pass
-  ``?token=``), no ``Authorization`` header, no cookies, no referrer.
+- JSON access log with the path as the client sent it, never the query string (WebSocket clients pass
+  ``?token=``), no ``Authorization`` header, no cookies, no referrer. Rate-limited answers are
+  sampled: one 429 in ``logs.sample_429`` is written, with that number as its ``weight``
+  (every other line weighs 1), and refusals are not repeated in the error log; the file itself
+  is kept bounded by the fleet's ``gateway-logs`` program (:mod:`cp_fleet.log_rotation`).
 
 Relative paths (pid file, temp directories) resolve against Nginx's ``-p`` prefix directory.
 """
@@ -39,13 +47,24 @@ ERROR_MESSAGES = {
     404: "Not found",
     405: "Method not allowed",
     408: "Request timeout",
+    411: "Length required",
     413: "Request body too large",
+    414: "Request URI too long",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
+    501: "Not implemented",
     502: "Bad gateway: the service is unavailable",
     503: "Service unavailable",
     504: "Gateway timeout: the service did not answer in time",
+    505: "HTTP version not supported",
 }
+#: Nginx's internal code for oversized request headers or cookies (sent as 400 by default).
+HEADER_TOO_LARGE = 494
+#: Statuses Nginx raises internally, answered as another status (``error_page`` source -> answer).
+ERROR_ALIASES = {HEADER_TOO_LARGE: 431}
+#: Internal locations holding the error bodies: ``/_cp_error/<status>`` (clients get a 404).
+ERROR_LOCATION_PREFIX = "/_cp_error/"
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"
 
@@ -62,7 +81,7 @@ _ACCESS_LOG_FIELDS = (
     ('"request_id":"', "$cp_request_id", '"'),
     ('"remote_addr":"', "$remote_addr", '"'),
     ('"method":"', "$request_method", '"'),
-    ('"path":"', "$uri", '"'),
+    ('"path":"', "$cp_log_path", '"'),
     ('"status":', "$status", ""),
     ('"request_length":', "$request_length", ""),
     ('"bytes_sent":', "$body_bytes_sent", ""),
@@ -71,6 +90,7 @@ _ACCESS_LOG_FIELDS = (
     ('"upstream_status":"', "$upstream_status", '"'),
     ('"upstream_response_time":"', "$upstream_response_time", '"'),
     ('"user_agent":"', "$http_user_agent", '"'),
+    ('"weight":', "$cp_log_weight", ""),
 )
 
 
@@ -209,17 +229,34 @@ def _tls_http(gateway: GatewayEntry) -> list[str]:
     ]
 
 
-def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: str = "127.0.0.1") -> str:
-    """The complete ``nginx.conf`` (main context) of the gateway described by ``catalog``."""
-    gateway = catalog.gateway
-    limits = gateway.rate_limits
-    api_limit = f"limit_req zone=cp_api burst={limits.api.burst} nodelay;"
-    ws_limit = f"limit_req zone=cp_websocket burst={limits.websocket.burst} nodelay;"
-    auth_limit = f"limit_req zone=cp_auth burst={limits.auth.burst} nodelay;"
-    health_limit = f"limit_req zone=cp_health burst={limits.health.burst} nodelay;"
+def _error_pages() -> list[str]:
+    """``error_page`` lines: every error Nginx raises goes to its internal envelope location."""
+    pages = [f"error_page {status} {ERROR_LOCATION_PREFIX}{status};" for status in ERROR_MESSAGES]
+    pages += [
+        f"error_page {source} ={answer} {ERROR_LOCATION_PREFIX}{answer};"
+        for source, answer in ERROR_ALIASES.items()
+    ]
+    return pages
 
-    locations: list[str] = []
-    locations += _location(
+
+def _error_locations() -> list[str]:
+    """One internal exact location per status, answering the envelope (also for a request whose
+    request line could not be parsed, which a named location cannot serve)."""
+    lines: list[str] = []
+    for status in ERROR_MESSAGES:
+        lines += _location(
+            f"= {ERROR_LOCATION_PREFIX}{status}",
+            [
+                "internal;",
+                "default_type application/json;",
+                f"return {status} {_quoted(error_body(status))};",
+            ],
+        )
+    return lines
+
+
+def _health_location() -> list[str]:
+    return _location(
         "= /health",
         [
             "access_log off;",
@@ -229,66 +266,187 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
             + ";",
         ],
     )
-    for path in gateway.strict_paths:
-        owner = _owner_of(path, catalog)
-        if owner is not None:
-            proxy = _proxy_block(
-                upstream_name(owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
-            )
-            locations += _location(f"= {path}", [auth_limit, *proxy])
-    health_owner = _owner_of(gateway.health_path, catalog)
-    if health_owner is not None:
-        proxy = _proxy_block(
-            upstream_name(health_owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
-        )
-        locations += _location(f"= {gateway.health_path}", [health_limit, *proxy])
-    for service in catalog.services:
-        for prefix in service.public_prefixes:
-            proxy = _proxy_block(
-                upstream_name(service), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
-            )
-            locations += _location(prefix, [api_limit, *proxy])
-        for prefix in service.websocket_prefixes:
-            proxy = _proxy_block(
-                upstream_name(service), websocket=True, read_timeout_s=gateway.websocket_read_timeout_s
-            )
-            locations += _location(prefix, [ws_limit, *proxy])
-    locations += _location("/", [api_limit, "return 404;"])
-    for status in ERROR_MESSAGES:
-        locations += _location(
-            f"@cp_error_{status}",
-            ["default_type application/json;", f"return {status} {_quoted(error_body(status))};"],
-        )
 
-    upstreams: list[str] = []
+
+def _exact_locations(catalog: Catalog) -> tuple[list[str], set[str]]:
+    """Exact paths with their own zone: the strict (login/register) paths and the fleet health
+    path, each proxied to the service owning it. Returns the lines and the paths taken."""
+    gateway = catalog.gateway
+    limits = gateway.rate_limits
+    zones = [
+        (path, f"limit_req zone=cp_auth burst={limits.auth.burst} nodelay;") for path in gateway.strict_paths
+    ]
+    zones.append((gateway.health_path, f"limit_req zone=cp_health burst={limits.health.burst} nodelay;"))
+    lines: list[str] = []
+    taken: set[str] = set()
+    for path, limit in zones:
+        owner = _owner_of(path, catalog)
+        if owner is None or path in taken:
+            continue
+        proxy = _proxy_block(
+            upstream_name(owner), websocket=False, read_timeout_s=gateway.proxy_read_timeout_s
+        )
+        lines += _location(f"= {path}", [limit, *proxy])
+        taken.add(path)
+    return lines, taken
+
+
+def _prefix_locations(prefix: str, body: list[str], taken: set[str]) -> list[str]:
+    """``location prefix`` and, for a prefix ending in ``/``, the same for the path without it:
+    Nginx would otherwise answer that path with a 301 to the prefix."""
+    lines = _location(prefix, body)
+    bare = prefix.rstrip("/")
+    if bare and bare != prefix and bare not in taken:
+        lines += _location(f"= {bare}", body)
+        taken.add(bare)
+    return lines
+
+
+def _service_locations(catalog: Catalog, taken: set[str]) -> list[str]:
+    gateway = catalog.gateway
+    limits = gateway.rate_limits
+    api_limit = f"limit_req zone=cp_api burst={limits.api.burst} nodelay;"
+    ws_limit = f"limit_req zone=cp_websocket burst={limits.websocket.burst} nodelay;"
+    lines: list[str] = []
     for service in catalog.services:
-        upstreams += [
+        upstream = upstream_name(service)
+        http = _proxy_block(upstream, websocket=False, read_timeout_s=gateway.proxy_read_timeout_s)
+        for prefix in service.public_prefixes:
+            lines += _prefix_locations(prefix, [api_limit, *http], taken)
+        ws = _proxy_block(upstream, websocket=True, read_timeout_s=gateway.websocket_read_timeout_s)
+        for prefix in service.websocket_prefixes:
+            lines += _prefix_locations(prefix, [ws_limit, *ws], taken)
+    lines += _location("/", [api_limit, "return 404;"])
+    return lines
+
+
+def _upstreams(catalog: Catalog) -> list[str]:
+    lines: list[str] = []
+    for service in catalog.services:
+        lines += [
             f"upstream {upstream_name(service)} {{",
             f"    server 127.0.0.1:{service.http_port};",
             "    keepalive 16;",
             "}",
         ]
+    return lines
 
-    log_format = "".join(f"{key}{value}{end}," for key, value, end in _ACCESS_LOG_FIELDS).rstrip(",")
-    error_pages = [f"error_page {status} @cp_error_{status};" for status in ERROR_MESSAGES]
-    server = [
-        f"listen {listen_host}:{gateway.port};",
-        *_tls_server(gateway, listen_host),
-        "server_name _;",
-        "",
+
+def _security_headers() -> list[str]:
+    return [
         "add_header X-Request-ID $cp_request_id always;",
         "add_header X-Content-Type-Options nosniff always;",
         "add_header X-Frame-Options DENY always;",
         "add_header Content-Security-Policy \"frame-ancestors 'none'\" always;",
         "add_header Referrer-Policy no-referrer always;",
         f'add_header Permissions-Policy "{PERMISSIONS_POLICY}" always;',
+    ]
+
+
+def _server(catalog: Catalog, listen_host: str) -> list[str]:
+    """The ``server`` block's body: listeners, headers, error pages and locations."""
+    gateway = catalog.gateway
+    exact, taken = _exact_locations(catalog)
+    return [
+        f"listen {listen_host}:{gateway.port};",
+        *_tls_server(gateway, listen_host),
+        "server_name _;",
+        "",
+        *_security_headers(),
         *_cors_server(gateway),
         "",
-        *error_pages,
+        *_error_pages(),
         "",
-        *locations,
+        *_health_location(),
+        *exact,
+        *_service_locations(catalog, taken),
+        *_error_locations(),
     ]
-    http = [
+
+
+def _limits_and_timeouts(gateway: GatewayEntry) -> list[str]:
+    return [
+        f"client_max_body_size {gateway.client_max_body_size};",
+        f"client_header_timeout {gateway.client_timeout_s}s;",
+        f"client_body_timeout {gateway.client_timeout_s}s;",
+        f"send_timeout {gateway.proxy_read_timeout_s}s;",
+        f"proxy_connect_timeout {gateway.proxy_connect_timeout_s}s;",
+    ]
+
+
+def _proxy_hidden_headers() -> list[str]:
+    hidden = (
+        "X-Request-ID",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+        "Strict-Transport-Security",
+        "Access-Control-Allow-Origin",
+        "Access-Control-Allow-Credentials",
+        "Access-Control-Expose-Headers",
+    )
+    return [f"proxy_hide_header {name};" for name in hidden]
+
+
+def _rate_limit_zones(gateway: GatewayEntry) -> list[str]:
+    limits = gateway.rate_limits
+    return [
+        f"limit_req_zone $binary_remote_addr zone=cp_api:10m rate={limits.api.rate};",
+        f"limit_req_zone $binary_remote_addr zone=cp_websocket:10m rate={limits.websocket.rate};",
+        f"limit_req_zone $binary_remote_addr zone=cp_auth:10m rate={limits.auth.rate};",
+        f"limit_req_zone $binary_remote_addr zone=cp_health:1m rate={limits.health.rate};",
+        "limit_req_status 429;",
+        "# Below error_log's level: a flood of refusals must not write one error line each (the",
+        "# sampled access log records them).",
+        "limit_req_log_level info;",
+    ]
+
+
+def _split_percent(one_in: int) -> str:
+    """``split_clients`` share of one request in ``one_in`` (two decimals at most, like 0.01%)."""
+    return f"{100 / one_in:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _access_log(access_log: Path, sample_429: int) -> list[str]:
+    log_format = "".join(f"{key}{value}{end}," for key, value, end in _ACCESS_LOG_FIELDS).rstrip(",")
+    lines = [
+        f"# One 429 in {sample_429} is logged, with that weight; every other answer is logged.",
+        "map $status $cp_log_weight {",
+        "    default 1;",
+        f"    429 {sample_429};",
+        "}",
+    ]
+    if sample_429 > 1:
+        lines += [
+            'split_clients "${request_id}" $cp_log_sampled {',
+            f"    {_split_percent(sample_429)} 1;",
+            "    * 0;",
+            "}",
+            'map "$status:$cp_log_sampled" $cp_loggable {',
+            "    default 1;",
+            '    "429:0" 0;',
+            "}",
+        ]
+    else:
+        lines += ["map $status $cp_loggable {", "    default 1;", "}"]
+    return [
+        *lines,
+        "# Path only: no query string (tokens), no Authorization header, no cookies, no referrer.",
+        "# From the request line, not $uri, which names the internal error location on errors.",
+        "map $request_uri $cp_log_path {",
+        '    default "";',
+        '    "~^(?<cp_path_part>[^?]*)" $cp_path_part;',
+        "}",
+        f"log_format cp_json escape=json '{{{log_format}}}';",
+        f"access_log {access_log} cp_json if=$cp_loggable;",
+    ]
+
+
+def _http(catalog: Catalog, access_log: Path, listen_host: str) -> list[str]:
+    """The ``http`` block's body."""
+    gateway = catalog.gateway
+    return [
         "server_tokens off;",
         "default_type application/json;",
         "sendfile off;",
@@ -300,21 +458,9 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         "uwsgi_temp_path uwsgi_temp;",
         "scgi_temp_path scgi_temp;",
         "",
-        f"client_max_body_size {gateway.client_max_body_size};",
-        f"client_header_timeout {gateway.client_timeout_s}s;",
-        f"client_body_timeout {gateway.client_timeout_s}s;",
-        f"send_timeout {gateway.proxy_read_timeout_s}s;",
-        f"proxy_connect_timeout {gateway.proxy_connect_timeout_s}s;",
+        *_limits_and_timeouts(gateway),
         "proxy_intercept_errors off;  # a service's own error envelope passes through",
-        "proxy_hide_header X-Request-ID;",
-        "proxy_hide_header X-Frame-Options;",
-        "proxy_hide_header X-Content-Type-Options;",
-        "proxy_hide_header Referrer-Policy;",
-        "proxy_hide_header Permissions-Policy;",
-        "proxy_hide_header Strict-Transport-Security;",
-        "proxy_hide_header Access-Control-Allow-Origin;",
-        "proxy_hide_header Access-Control-Allow-Credentials;",
-        "proxy_hide_header Access-Control-Expose-Headers;",
+        *_proxy_hidden_headers(),
         "",
         "# A well-formed X-Request-ID from the client is kept; anything else gets a fresh id.",
         "map $http_x_request_id $cp_request_id {",
@@ -328,26 +474,27 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         *_cors_http(gateway),
         *_tls_http(gateway),
         "",
-        f"limit_req_zone $binary_remote_addr zone=cp_api:10m rate={limits.api.rate};",
-        f"limit_req_zone $binary_remote_addr zone=cp_websocket:10m rate={limits.websocket.rate};",
-        f"limit_req_zone $binary_remote_addr zone=cp_auth:10m rate={limits.auth.rate};",
-        f"limit_req_zone $binary_remote_addr zone=cp_health:1m rate={limits.health.rate};",
-        "limit_req_status 429;",
-        "limit_req_log_level warn;",
+        *_rate_limit_zones(gateway),
         "",
-        "# Path only: no query string (tokens), no Authorization header, no cookies, no referrer.",
-        f"log_format cp_json escape=json '{{{log_format}}}';",
-        f"access_log {access_log} cp_json;",
+        *_access_log(access_log, catalog.logs.sample_429),
         "",
-        *upstreams,
+        *_upstreams(catalog),
         "",
         "server {",
-        *[f"    {line}" if line else "" for line in server],
+        *_indented(_server(catalog, listen_host)),
         "}",
     ]
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return [f"    {line}" if line else "" for line in lines]
+
+
+def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: str = "127.0.0.1") -> str:
+    """The complete ``nginx.conf`` (main context) of the gateway described by ``catalog``."""
     main = [
         "# Rendered by cp_fleet from the service catalog (deploy/services.yaml). Do not edit.",
-        f"worker_processes {gateway.worker_processes};",
+        f"worker_processes {catalog.gateway.worker_processes};",
         "pid nginx.pid;",
         "error_log stderr warn;",
         "",
@@ -356,7 +503,7 @@ def render_gateway_config(catalog: Catalog, *, access_log: Path, listen_host: st
         "}",
         "",
         "http {",
-        *[f"    {line}" if line else "" for line in http],
+        *_indented(_http(catalog, access_log, listen_host)),
         "}",
         "",
     ]

@@ -101,7 +101,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: stop() can reach every descendant
                 preexec_fn=_parent_death_signal(self.command.stop_signal) if self.die_with_parent else None,
-                **popen_identity(self.command.user),  # type: ignore[arg-type]
+                **popen_identity(self.command.user),
             )
 
     def wait_ready(self, timeout_s: float | None = None) -> float:

@@ -3,7 +3,9 @@
 Programs are ``autostart=false``: ``python -m cp_fleet up`` starts them in dependency order and
 waits for each one's readiness probe, which supervisord itself cannot do. Once started,
 supervisord restarts a program that dies (``autorestart=true``). Every program logs stdout and
-stderr to ``<state>/logs/<name>.log``. Control goes through a private Unix socket (mode 0700).
+stderr to ``<state>/logs/<name>.log``, rotated by supervisord itself past ``log_max_bytes``
+keeping ``log_backups`` older files (supervisord's own log too). Control goes through a private
+Unix socket (mode 0700).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from cp_fleet.processes import ServerCommand
 
-LOG_MAX_BYTES = "20MB"
+#: Defaults; the fleet passes the catalog's ``logs`` bounds.
+LOG_MAX_BYTES = 20 * 1024 * 1024
 LOG_BACKUPS = 2
 
 
@@ -37,7 +40,14 @@ def _environment(env: Mapping[str, str]) -> str:
     return ",".join(pairs)
 
 
-def render_program(command: ServerCommand, *, log_path: Path, directory: Path) -> str:
+def render_program(
+    command: ServerCommand,
+    *,
+    log_path: Path,
+    directory: Path,
+    log_max_bytes: int = LOG_MAX_BYTES,
+    log_backups: int = LOG_BACKUPS,
+) -> str:
     lines = [
         f"[program:{command.name}]",
         f"command={_escape(shlex.join(command.argv))}",
@@ -57,8 +67,8 @@ def render_program(command: ServerCommand, *, log_path: Path, directory: Path) -
         "killasgroup=true",
         f"stopwaitsecs={int(command.stop_timeout_s)}",
         f"stdout_logfile={_escape(str(log_path))}",
-        f"stdout_logfile_maxbytes={LOG_MAX_BYTES}",
-        f"stdout_logfile_backups={LOG_BACKUPS}",
+        f"stdout_logfile_maxbytes={log_max_bytes}",
+        f"stdout_logfile_backups={log_backups}",
         "redirect_stderr=true",
     ]
     return "\n".join(lines)
@@ -72,6 +82,8 @@ def render_supervisord_config(
     pid_path: Path,
     log_path: Path,
     environment: Mapping[str, str],
+    log_max_bytes: int = LOG_MAX_BYTES,
+    log_backups: int = LOG_BACKUPS,
 ) -> str:
     """The whole file. ``programs`` are ``(command, log path)`` pairs, in start order."""
     sections = [
@@ -87,8 +99,8 @@ def render_supervisord_config(
             [
                 "[supervisord]",
                 f"logfile={_escape(str(log_path))}",
-                f"logfile_maxbytes={LOG_MAX_BYTES}",
-                f"logfile_backups={LOG_BACKUPS}",
+                f"logfile_maxbytes={log_max_bytes}",
+                f"logfile_backups={log_backups}",
                 f"pidfile={_escape(str(pid_path))}",
                 f"directory={_escape(str(state_dir))}",
                 f"childlogdir={_escape(str(log_path.parent))}",
@@ -106,5 +118,13 @@ def render_supervisord_config(
         "\n".join(["[supervisorctl]", f"serverurl=unix://{_escape(str(socket_path))}"]),
     ]
     for command, program_log in programs:
-        sections.append(render_program(command, log_path=program_log, directory=state_dir))
+        sections.append(
+            render_program(
+                command,
+                log_path=program_log,
+                directory=state_dir,
+                log_max_bytes=log_max_bytes,
+                log_backups=log_backups,
+            )
+        )
     return "\n\n".join(sections) + "\n"

@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import TypedDict
 
 INFRA_USER_ENV = "CP_INFRA_USER"
 DEFAULT_INFRA_USER = "cryptopredict"
@@ -87,7 +88,15 @@ def make_traversable(path: Path, user: str | None) -> None:
             ancestor.chmod(mode | stat.S_IXOTH)
 
 
-def popen_identity(user: str | None) -> dict[str, object]:
+class PopenIdentity(TypedDict, total=False):
+    """The identity keyword arguments of :class:`subprocess.Popen`."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
+
+
+def popen_identity(user: str | None) -> PopenIdentity:
     """Keyword arguments for :class:`subprocess.Popen` that run the child as ``user``."""
     if user is None:
         return {}

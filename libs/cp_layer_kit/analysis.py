@@ -39,9 +39,14 @@ R = TypeVar("R", bound=Message)
 class LayerRequest(Protocol):
     """What every layer request message has (``AnalyzeMacroRequest`` ...)."""
 
-    context: common_analysis.AnalysisContext
-    cascade_run_id: str
-    symbols: Sequence[str]
+    @property
+    def context(self) -> common_analysis.AnalysisContext: ...
+
+    @property
+    def cascade_run_id(self) -> str: ...
+
+    @property
+    def symbols(self) -> Sequence[str]: ...
 
     def HasField(self, field_name: str) -> bool: ...
 
@@ -121,7 +126,8 @@ Compute = Callable[[Call], Analysis]
 class AnalysisHost(Protocol):
     """What :func:`run_analysis` needs from the kit (see :class:`cp_layer_kit.layer.LayerKit`)."""
 
-    layer_key: str
+    @property
+    def layer_key(self) -> str: ...
 
     def require_model(self) -> LoadedModel[Any]: ...
 

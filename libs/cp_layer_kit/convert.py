@@ -5,27 +5,27 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cp_common.proto_enums import ProtoEnum, to_proto
+from cp_common.proto_enums import EnumT, to_proto
 from cryptopredict.common.v1 import analysis_pb2 as common
 
 
-def enum_value(enum: ProtoEnum, name: str | None) -> int:
+def enum_value(enum: type[EnumT], name: str | None) -> EnumT:
     """The enum number of ``name``, or 0 (unspecified) for a name the contract does not know."""
     try:
         return to_proto(enum, name or "")
     except ValueError:
-        return 0
+        return cast(EnumT, 0)
 
 
-def regime(name: str | None) -> int:
+def regime(name: str | None) -> common.Regime:
     return enum_value(common.Regime, name)
 
 
-def risk_level(name: str | None) -> int:
+def risk_level(name: str | None) -> common.RiskLevel:
     return enum_value(common.RiskLevel, name)
 
 

@@ -8,7 +8,8 @@ features differently); a call then takes the rows of its decision day. The decis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -19,11 +20,25 @@ from cp_models.data import MarketData
 from cp_models.datasets import CascadeDatasets, build_datasets, rows_between
 
 DAY = pd.Timedelta(days=1)
+#: Sliced day rows kept per build (a cascade asks for the same few days again and again).
+MAX_MEMO = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MarketInputs:
+    """One build's inputs. The rows of a day are sliced once and then reused: a build never
+    changes (a new one replaces it), and the models only read the frames they are given."""
+
     datasets: CascadeDatasets
+    _rows: dict[tuple[str, pd.Timestamp], pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def _memo(self, kind: str, day: pd.Timestamp, rows: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        key = (kind, day)
+        if key not in self._rows:
+            if len(self._rows) >= MAX_MEMO:
+                self._rows.clear()
+            self._rows[key] = rows()
+        return self._rows[key]
 
     @classmethod
     def build(cls, data: MarketData) -> MarketInputs:
@@ -51,18 +66,22 @@ class MarketInputs:
 
     def market_window(self, day: pd.Timestamp, days: int = L1_WARMUP_DAYS) -> pd.DataFrame:
         """Consecutive market-feature rows ending at ``day`` (Layer 1's smoothing warm-up)."""
-        return rows_between(self.datasets.market, day - pd.Timedelta(days=days), day)
+        return self._memo(
+            f"market{days}",
+            day,
+            lambda: rows_between(self.datasets.market, day - pd.Timedelta(days=days), day),
+        )
 
     def sector_rows(self, day: pd.Timestamp) -> pd.DataFrame:
         """One row per live sector on ``day`` (index: sector)."""
-        return _of_day(self.datasets.sectors, day)
+        return self._memo("sector", day, lambda: _of_day(self.datasets.sectors, day))
 
     def rotation_rows(self, day: pd.Timestamp) -> pd.DataFrame:
-        return rows_between(self.datasets.rotation, day, day)
+        return self._memo("rotation", day, lambda: rows_between(self.datasets.rotation, day, day))
 
     def asset_rows(self, day: pd.Timestamp) -> pd.DataFrame:
         """One row per scorable asset on ``day`` (index: symbol)."""
-        return _of_day(self.datasets.assets, day)
+        return self._memo("asset", day, lambda: _of_day(self.datasets.assets, day))
 
 
 def _of_day(frame: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request
+from threadpoolctl import threadpool_limits
 
 from cp_common.grpc import GrpcServer
 from cp_common.kafka import Subscription
@@ -192,6 +193,8 @@ def _settings(runtime: Runtime) -> LayerSettings:
 def layer_service_spec(definition: LayerDefinition) -> ServiceSpec:
     async def start(runtime: Runtime) -> None:
         settings = _settings(runtime)
+        # process-wide: every model call of this service runs with this many native threads
+        threadpool_limits(limits=settings.layer_inference_threads)
         if should_migrate_on_start(settings) and settings.database_url:
             await asyncio.to_thread(ensure_registry_schema, settings.database_url, definition.schema)
         kit = LayerKit(definition, runtime, settings)
@@ -211,7 +214,8 @@ def layer_service_spec(definition: LayerDefinition) -> ServiceSpec:
     def consumers(runtime: Runtime) -> list[Subscription]:
         kit = kit_of(runtime)
         own = list(definition.subscriptions(kit)) if definition.subscriptions else []
-        return merge_subscriptions([*market_subscriptions(kit.market), *own])
+        market = market_subscriptions(kit.market) if kit.settings.layer_consume_market_events else []
+        return merge_subscriptions([*market, *own])
 
     async def follow_model(runtime: Runtime) -> None:
         await kit_of(runtime).model.run()

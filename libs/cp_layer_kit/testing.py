@@ -19,7 +19,7 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from cp_common.service import ServiceSpec, build_app
 from cp_layer_kit.layer import LayerKit, kit_of
 from cp_layer_kit.market.store import AssetRow, CandleRow, MarketStore, SnapshotRow
 from cp_layer_kit.settings import LayerSettings
+from cp_market.simulator import DEFAULT_UNIVERSE, MarketSimulator
 from cp_models.config import CascadeConfig
 from cp_models.data import MarketData, simulated_market_data
 from cp_models.datasets import build_datasets
@@ -58,10 +59,9 @@ def simulated_market(days: int = 420, seed: int = 11) -> MarketData:
     return simulated_market_data(seed=seed, days=days, start="2025-01-01")
 
 
-@functools.cache
-def trained_models(days: int = 420, seed: int = 11) -> dict[str, bytes]:
-    """Registry name -> artifact of Layers 1-3, trained on the simulated market's history."""
-    ds = build_datasets(simulated_market(days, seed))
+def fit_models(data: MarketData, seed: int = 11) -> dict[str, bytes]:
+    """Registry name -> artifact of Layers 1-3 fitted by ``cp_models`` on ``data``'s history."""
+    ds = build_datasets(data)
     cfg = CascadeConfig()
     l1 = MacroRegimeModel.fit(ds.market, ds.l1_y, cfg.l1, seed)
     l2 = SectorRotationModel.fit(ds.sectors, ds.l2_y, ds.rotation, ds.rotation_y, cfg.l2, seed)
@@ -71,6 +71,32 @@ def trained_models(days: int = 420, seed: int = 11) -> dict[str, bytes]:
         "sector_rotation_v2": l2.to_bytes(),
         "asset_tier1_v4": l3.to_bytes(),
     }
+
+
+@functools.cache
+def trained_models(days: int = 420, seed: int = 11) -> dict[str, bytes]:
+    """Layers 1-3 trained on :func:`simulated_market`."""
+    return fit_models(simulated_market(days, seed), seed)
+
+
+def wide_market(n_assets: int = 100, days: int = 420, seed: int = 11) -> MarketData:
+    """A simulated market of ``n_assets``: the simulator's universe plus variants of its
+    tradable assets (same sector, other beta and volatility) under new symbols."""
+    base = [a for a in DEFAULT_UNIVERSE if a.kind == "crypto"]
+    extra = [
+        replace(
+            asset,
+            symbol=f"X{i:02d}{asset.symbol[:3]}",
+            name=f"{asset.name} {i}",
+            beta=asset.beta * (0.8 + 0.4 * ((i * 7) % 10) / 10),
+            idio_vol=asset.idio_vol * (0.8 + 0.5 * ((i * 3) % 10) / 10),
+        )
+        for i, asset in enumerate(base * 3, start=1)
+    ][: max(0, n_assets - len(DEFAULT_UNIVERSE))]
+    sim = MarketSimulator(seed=seed, assets=(*DEFAULT_UNIVERSE, *extra)).simulate(
+        "1d", periods=days, start="2025-01-01"
+    )
+    return MarketData.from_frames(sim.candles, sim.snapshots, sim.assets)
 
 
 async def register_active(pool: asyncpg.Pool, schema: str, name: str, artifact: bytes) -> int:
@@ -191,15 +217,23 @@ async def run_layer(
                 await channel.close()
 
 
-async def prepare_layer_database(url: str, schema: str, migrations_dir: Path, model_name: str | None) -> None:
-    """Migrate ``schema``, create its registry, fill its read model with the simulated market and
-    (unless ``model_name`` is None) register and activate that layer's trained model."""
+async def prepare_layer_database(
+    url: str,
+    schema: str,
+    migrations_dir: Path,
+    model_name: str | None,
+    market: MarketData | None = None,
+    artifact: bytes | None = None,
+) -> None:
+    """Migrate ``schema``, create its registry, fill its read model with ``market`` (default: the
+    simulated market) and, unless ``model_name`` is None, register and activate ``artifact``
+    (default: that layer's model trained on the simulated market)."""
     await asyncio.to_thread(upgrade, url, schema, migrations_dir)
     await asyncio.to_thread(ensure_registry_schema, url, schema)
     pool = await create_pool(url, schema, register_metrics=False)
     try:
-        await fill_read_model(MarketStore(pool, schema), simulated_market())
+        await fill_read_model(MarketStore(pool, schema), market or simulated_market())
         if model_name is not None:
-            await register_active(pool, schema, model_name, trained_models()[model_name])
+            await register_active(pool, schema, model_name, artifact or trained_models()[model_name])
     finally:
         await close_pool(pool)

@@ -186,7 +186,7 @@ def to_utc_timestamp(value: object) -> pd.Timestamp | None:
     """Parse a bound (str, date, datetime, Timestamp; naive = UTC) into a UTC Timestamp."""
     if value is None:
         return None
-    ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    ts = pd.Timestamp(value)
     if ts.tzinfo is None:
         return ts.tz_localize("UTC")
     return ts.tz_convert("UTC")
@@ -204,9 +204,20 @@ def validate_candle_frame(df: pd.DataFrame, *, check_values: bool = True) -> Non
     ``low <= open, close <= high``, non-negative volume, and (symbol, interval, open_time)
     unique and ascending per symbol.
     """
-    problems: list[str] = []
     if tuple(df.columns) != CANDLE_COLUMNS:
         raise CandleFrameError(f"columns {list(df.columns)} != {list(CANDLE_COLUMNS)}")
+    problems = _dtype_problems(df)
+    if problems:
+        raise CandleFrameError("; ".join(problems))
+    if not check_values or df.empty:
+        return
+    problems = _value_problems(df)
+    if problems:
+        raise CandleFrameError("; ".join(problems))
+
+
+def _dtype_problems(df: pd.DataFrame) -> list[str]:
+    problems: list[str] = []
     if df["open_time"].dtype != TIME_DTYPE:
         problems.append(f"open_time dtype {df['open_time'].dtype} != {TIME_DTYPE}")
     for c in FLOAT_COLUMNS:
@@ -217,10 +228,11 @@ def validate_candle_frame(df: pd.DataFrame, *, check_values: bool = True) -> Non
             problems.append(f"{c} dtype {df[c].dtype} is not a string dtype")
     if df["is_closed"].dtype != np.bool_:
         problems.append(f"is_closed dtype {df['is_closed'].dtype} != bool")
-    if problems:
-        raise CandleFrameError("; ".join(problems))
-    if not check_values or df.empty:
-        return
+    return problems
+
+
+def _value_problems(df: pd.DataFrame) -> list[str]:
+    problems: list[str] = []
     if (df["symbol"] != df["symbol"].str.upper()).any() or (df["symbol"] == "").any():
         problems.append("symbols must be upper-case and non-empty")
     bad_iv = set(df["interval"].unique()) - set(INTERVALS)
@@ -235,6 +247,11 @@ def validate_candle_frame(df: pd.DataFrame, *, check_values: bool = True) -> Non
         problems.append("OHLC inconsistent (need low <= open, close <= high)")
     if df["volume"].isna().any() or (df["volume"] < 0).any():
         problems.append("volume must be non-negative and not NaN")
+    return problems + _order_problems(df)
+
+
+def _order_problems(df: pd.DataFrame) -> list[str]:
+    problems: list[str] = []
     if df.duplicated(["symbol", "interval", "open_time"]).any():
         problems.append("duplicate (symbol, interval, open_time) rows")
     increasing = df.groupby(["symbol", "interval"], sort=False)["open_time"].apply(
@@ -242,8 +259,7 @@ def validate_candle_frame(df: pd.DataFrame, *, check_values: bool = True) -> Non
     )
     if not increasing.all():
         problems.append("open_time not ascending within a symbol")
-    if problems:
-        raise CandleFrameError("; ".join(problems))
+    return problems
 
 
 def candles_from_frame(df: pd.DataFrame) -> list[Candle]:

@@ -22,6 +22,7 @@ that had CLOSED by a moment T, pass ``end = T - interval``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,7 +96,7 @@ def load_candles(
     """
     cfg = config or DEFAULT_CONFIG
     if include_incomplete != cfg.include_incomplete:
-        cfg = ValidationConfig(**{**_asdict(cfg), "include_incomplete": include_incomplete})
+        cfg = dataclasses.replace(cfg, include_incomplete=include_incomplete)
     wanted = _symbol_set(symbols)
     wanted_sources = _symbol_set(sources)
     lo, hi = to_utc_timestamp(start), to_utc_timestamp(end)
@@ -138,10 +139,6 @@ def _relative_name(path: Path, root: Path | str) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.name
-
-
-def _asdict(cfg: ValidationConfig) -> dict[str, object]:
-    return {name: getattr(cfg, name) for name in cfg.__slots__}
 
 
 def merge_sources(

@@ -94,14 +94,33 @@ def validate_candles(
     """
     rep = report if report is not None else ImportReport()
     step = interval_delta(interval)
-    df = raw.copy()
-    n = len(df)
-    rep.rows_read += n
-    if n == 0:
+    rep.rows_read += len(raw)
+    if len(raw) == 0:
         if file:
             rep.files.append(file)
-        return to_candle_frame(_with_defaults(df, interval)), rep
-    df = _with_defaults(df, interval)
+        return to_candle_frame(_with_defaults(raw.copy(), interval)), rep
+    df = _prepared(raw, interval, file, rep)
+    reason = _row_rule_reasons(df, step, config)
+    reason = _apply_symbol_reuse(df, reason, config, rep)
+    _count_out_of_order(df[reason.isna()], rep)
+    reason, dup_detail = _resolve_duplicates(df, reason, rep)
+    incomplete = reason.isna() & ((df["open_time"] + step) > _capture_cutoff(df, as_of))
+    if config.include_incomplete:
+        df.loc[incomplete, "is_closed"] = False
+        _flag(df, incomplete, CandleFlag.INCOMPLETE)
+    else:
+        reason = _mark(reason, incomplete, RejectReason.INCOMPLETE_CANDLE)
+    _record_rejections(df, reason, dup_detail, rep, file)
+    clean = _flag_accepted(df[reason.isna()].copy(), config, rep)
+    rep.gaps.extend(find_gaps(clean, interval, by=["_file", "symbol", "source"]))
+    rep.rows_accepted += len(clean)
+    return to_candle_frame(clean[list(CANDLE_COLUMNS)]), rep
+
+
+def _prepared(raw: pd.DataFrame, interval: str, file: str, rep: ImportReport) -> pd.DataFrame:
+    """A copy of ``raw`` with every candle and bookkeeping column present and typed."""
+    n = len(raw)
+    df = _with_defaults(raw.copy(), interval)
     if "_line" not in df.columns:
         df["_line"] = np.arange(n) + 2
     if "_file" not in df.columns:
@@ -115,91 +134,96 @@ def validate_candles(
         df["_reject"] = None
     df["_order"] = np.arange(n)
     df["open_time"] = pd.to_datetime(df["open_time"], utc=True, errors="coerce")
+    return df
 
+
+def _mark(reason: pd.Series, mask: pd.Series, code: RejectReason) -> pd.Series:
+    """``reason`` with ``code`` on the rows of ``mask`` that have no reason yet (first rule wins)."""
+    return reason.where(~(mask & reason.isna()), str(code))
+
+
+def _row_rule_reasons(df: pd.DataFrame, step: pd.Timedelta, config: ValidationConfig) -> pd.Series:
+    """The first row rule each row breaks (None: none), in the order :func:`check_candle` uses."""
     reason = df["_reject"].astype(object).where(df["_reject"].notna(), None)
     prices = df[["open", "high", "low", "close"]]
-
-    def mark(mask: pd.Series, code: RejectReason) -> None:
-        nonlocal reason
-        reason = reason.where(~(mask & reason.isna()), str(code))
-
-    mark(df["open_time"].isna(), RejectReason.BAD_TIMESTAMP)
-    mark(prices.isna().any(axis=1) | df["volume"].isna(), RejectReason.MISSING_VALUE)
-    mark((prices <= 0).any(axis=1), RejectReason.NON_POSITIVE_PRICE)
-    mark(df["volume"] < 0, RejectReason.NEGATIVE_VOLUME)
+    reason = _mark(reason, df["open_time"].isna(), RejectReason.BAD_TIMESTAMP)
+    reason = _mark(reason, prices.isna().any(axis=1) | df["volume"].isna(), RejectReason.MISSING_VALUE)
+    reason = _mark(reason, (prices <= 0).any(axis=1), RejectReason.NON_POSITIVE_PRICE)
+    reason = _mark(reason, df["volume"] < 0, RejectReason.NEGATIVE_VOLUME)
     tol = config.ohlc_rel_tolerance
     body_lo = df[["open", "close"]].min(axis=1)
     body_hi = df[["open", "close"]].max(axis=1)
-    mark(
-        (df["low"] > body_lo * (1 + tol)) | (df["high"] < body_hi * (1 - tol)) | (df["low"] > df["high"]),
-        RejectReason.OHLC_INCONSISTENT,
+    inconsistent = (
+        (df["low"] > body_lo * (1 + tol)) | (df["high"] < body_hi * (1 - tol)) | (df["low"] > df["high"])
     )
+    reason = _mark(reason, inconsistent, RejectReason.OHLC_INCONSISTENT)
     aligned = _aligned(df["open_time"], step)
-    mark(~aligned & df["open_time"].notna(), RejectReason.MISALIGNED_TIME)
-    mark(df["symbol"].fillna("").isin(["", " "]), RejectReason.UNKNOWN_SYMBOL)
+    reason = _mark(reason, ~aligned & df["open_time"].notna(), RejectReason.MISALIGNED_TIME)
+    return _mark(reason, df["symbol"].fillna("").isin(["", " "]), RejectReason.UNKNOWN_SYMBOL)
 
-    # symbol reuse
+
+def _apply_symbol_reuse(
+    df: pd.DataFrame, reason: pd.Series, config: ValidationConfig, rep: ImportReport
+) -> pd.Series:
+    """Rename (in place) or reject the rows of a ticker reused by a different asset."""
     for rule in SYMBOL_REUSES:
         hit = (df["symbol"] == rule.symbol) & (df["open_time"] >= rule.since) & reason.isna()
-        if hit.any():
-            if config.symbol_reuse == "reject":
-                mark(hit, RejectReason.SYMBOL_REUSED)
-            else:
-                df.loc[hit, "symbol"] = rule.new_symbol
-                rep.symbols_remapped[f"{rule.symbol}->{rule.new_symbol}"] += int(hit.sum())
+        if not hit.any():
+            continue
+        if config.symbol_reuse == "reject":
+            reason = _mark(reason, hit, RejectReason.SYMBOL_REUSED)
+        else:
+            df.loc[hit, "symbol"] = rule.new_symbol
+            rep.symbols_remapped[f"{rule.symbol}->{rule.new_symbol}"] += int(hit.sum())
+    return reason
 
-    # rows out of time order within a symbol, in file order
-    ok = reason.isna()
-    good = df[ok]
+
+def _count_out_of_order(good: pd.DataFrame, rep: ImportReport) -> None:
+    """Count rows that come earlier than a previous row of their series, in file order."""
     series = [good["_file"], good["symbol"]]
     prev_max = good.groupby(series, sort=False)["open_time"].cummax().groupby(series, sort=False).shift(1)
     rep.out_of_order_rows += int((good["open_time"] < prev_max).sum())
 
-    # duplicates (within a file): sort so that the preferred row is last, keep it
-    key = ["_file", "symbol", "open_time"]
-    good = good.sort_values([*key, "_priority", "_order"], kind="stable")
-    dup = good.duplicated(key, keep="last")
-    if dup.any():
-        keep_rows = good[~dup]
-        winners = keep_rows.set_index(key)[["open", "high", "low", "close", "volume"]]
-        losers = good[dup]
-        lw = winners.reindex(pd.MultiIndex.from_frame(losers[key]))
-        same = np.isclose(
-            losers[["open", "high", "low", "close", "volume"]].to_numpy(float),
-            lw.to_numpy(float),
-            rtol=1e-9,
-            atol=0,
-        ).all(axis=1)
-        rep.duplicates_resolved += int(dup.sum())
-        rep.duplicate_conflicts += int((~same).sum())
-        dup_detail = pd.Series(np.where(same, "identical", "conflict"), index=losers.index)
-        reason = reason.copy()
-        reason.loc[losers.index] = str(RejectReason.DUPLICATE)
-    else:
-        dup_detail = pd.Series(dtype=object)
 
-    # incomplete candles
-    ok = reason.isna()
+def _resolve_duplicates(
+    df: pd.DataFrame, reason: pd.Series, rep: ImportReport
+) -> tuple[pd.Series, pd.Series]:
+    """Reject all but the preferred row of each (file, symbol, open_time); returns the new
+    reasons and, per rejected duplicate, whether it was "identical" or a "conflict"."""
+    key = ["_file", "symbol", "open_time"]
+    # sorted so that the preferred row is last, which is the one kept
+    good = df[reason.isna()].sort_values([*key, "_priority", "_order"], kind="stable")
+    dup = good.duplicated(key, keep="last")
+    if not dup.any():
+        return reason, pd.Series(dtype=object)
+    values = ["open", "high", "low", "close", "volume"]
+    winners = good[~dup].set_index(key)[values]
+    losers = good[dup]
+    lw = winners.reindex(pd.MultiIndex.from_frame(losers[key]))
+    same = np.isclose(losers[values].to_numpy(float), lw.to_numpy(float), rtol=1e-9, atol=0).all(axis=1)
+    rep.duplicates_resolved += int(dup.sum())
+    rep.duplicate_conflicts += int((~same).sum())
+    dup_detail = pd.Series(np.where(same, "identical", "conflict"), index=losers.index)
+    reason = reason.copy()
+    reason.loc[losers.index] = str(RejectReason.DUPLICATE)
+    return reason, dup_detail
+
+
+def _capture_cutoff(df: pd.DataFrame, as_of: object) -> pd.Series:
+    """Per row, the time its data was captured: a candle still open then is incomplete."""
     explicit = to_utc_timestamp(as_of)
     if explicit is not None:
-        cutoff = pd.Series(explicit, index=df.index)
-    else:
-        # capture time unknown: the latest candle of each file (even a rejected one) was open
-        cutoff = df.groupby("_file", sort=False)["open_time"].transform("max")
-        if "_as_of" in df.columns:
-            given = pd.to_datetime(df["_as_of"], utc=True)
-            cutoff = given.where(given.notna(), cutoff)
-    incomplete = ok & ((df["open_time"] + step) > cutoff)
-    if config.include_incomplete:
-        df.loc[incomplete, "is_closed"] = False
-        _flag(df, incomplete, CandleFlag.INCOMPLETE)
-    else:
-        mark(incomplete, RejectReason.INCOMPLETE_CANDLE)
+        return pd.Series(explicit, index=df.index)
+    # capture time unknown: the latest candle of each file (even a rejected one) was open
+    cutoff = df.groupby("_file", sort=False)["open_time"].transform("max")
+    if "_as_of" in df.columns:
+        given = pd.to_datetime(df["_as_of"], utc=True)
+        cutoff = given.where(given.notna(), cutoff)
+    return cutoff
 
-    _record_rejections(df, reason, dup_detail, rep, file)
-    clean = df[reason.isna()].copy()
 
-    # flags on accepted rows
+def _flag_accepted(clean: pd.DataFrame, config: ValidationConfig, rep: ImportReport) -> pd.DataFrame:
+    """Quality flags on the accepted rows (sorted by file, symbol, time), counted in ``rep``."""
     _flag(clean, clean["volume"] == 0, CandleFlag.ZERO_VOLUME)
     mcap0 = clean["market_cap"] == 0
     clean.loc[mcap0, "market_cap"] = np.nan
@@ -210,10 +234,7 @@ def validate_candles(
         for flag in str(flag_str).split("|"):
             if flag:
                 rep.flags[flag] += int(count)
-
-    rep.gaps.extend(find_gaps(clean, interval, by=["_file", "symbol", "source"]))
-    rep.rows_accepted += len(clean)
-    return to_candle_frame(clean[list(CANDLE_COLUMNS)]), rep
+    return clean
 
 
 def _with_defaults(df: pd.DataFrame, interval: str) -> pd.DataFrame:
@@ -348,22 +369,10 @@ def check_candle(
     Microseconds instead of the tens of milliseconds a one-row frame costs.
     """
     step = INTERVALS[candle.interval]
-    prices = (candle.open, candle.high, candle.low, candle.close)
-    if any(math.isnan(p) for p in prices) or math.isnan(candle.volume):
-        return None, RejectReason.MISSING_VALUE
-    if any(p <= 0 for p in prices):
-        return None, RejectReason.NON_POSITIVE_PRICE
-    if candle.volume < 0:
-        return None, RejectReason.NEGATIVE_VOLUME
-    tol = config.ohlc_rel_tolerance
-    body_lo, body_hi = min(candle.open, candle.close), max(candle.open, candle.close)
-    if candle.low > body_lo * (1 + tol) or candle.high < body_hi * (1 - tol) or candle.low > candle.high:
-        return None, RejectReason.OHLC_INCONSISTENT
     opened = pd.Timestamp(candle.open_time)
-    if (opened - pd.Timestamp(0, tz="UTC")) % step != pd.Timedelta(0):
-        return None, RejectReason.MISALIGNED_TIME
-    if not candle.symbol.strip():
-        return None, RejectReason.UNKNOWN_SYMBOL
+    broken = _row_rule_reason(candle, opened, step, config)
+    if broken is not None:
+        return None, broken
     symbol = candle.symbol
     for rule in SYMBOL_REUSES:
         if symbol == rule.symbol and opened >= rule.since:
@@ -380,21 +389,48 @@ def check_candle(
             return None, RejectReason.INCOMPLETE_CANDLE
         is_closed = False
         flags.append(str(CandleFlag.INCOMPLETE))
-    market_cap = candle.market_cap
-    if candle.volume == 0:
-        flags.append(str(CandleFlag.ZERO_VOLUME))
-    if market_cap == 0:
-        market_cap = math.nan
-        flags.append(str(CandleFlag.MARKET_CAP_MISSING))
-    if (candle.high - body_hi) / body_hi > config.wick_max_fraction or (
-        body_lo - candle.low
-    ) / body_lo > config.wick_max_fraction:
-        flags.append(str(CandleFlag.EXTREME_WICK))
+    flags.extend(_lone_candle_flags(candle, config))
     accepted = replace(
         candle,
         symbol=symbol,
-        market_cap=market_cap,
+        market_cap=math.nan if candle.market_cap == 0 else candle.market_cap,
         is_closed=is_closed,
         quality_flags=tuple(dict.fromkeys(flags)),
     )
     return accepted, None
+
+
+def _row_rule_reason(
+    candle: Candle, opened: pd.Timestamp, step: pd.Timedelta, config: ValidationConfig
+) -> RejectReason | None:
+    """The first row rule ``candle`` breaks, in the order of :func:`_row_rule_reasons`."""
+    prices = (candle.open, candle.high, candle.low, candle.close)
+    if any(math.isnan(p) for p in prices) or math.isnan(candle.volume):
+        return RejectReason.MISSING_VALUE
+    if any(p <= 0 for p in prices):
+        return RejectReason.NON_POSITIVE_PRICE
+    if candle.volume < 0:
+        return RejectReason.NEGATIVE_VOLUME
+    tol = config.ohlc_rel_tolerance
+    body_lo, body_hi = min(candle.open, candle.close), max(candle.open, candle.close)
+    if candle.low > body_lo * (1 + tol) or candle.high < body_hi * (1 - tol) or candle.low > candle.high:
+        return RejectReason.OHLC_INCONSISTENT
+    if (opened - pd.Timestamp(0, tz="UTC")) % step != pd.Timedelta(0):
+        return RejectReason.MISALIGNED_TIME
+    if not candle.symbol.strip():
+        return RejectReason.UNKNOWN_SYMBOL
+    return None
+
+
+def _lone_candle_flags(candle: Candle, config: ValidationConfig) -> list[str]:
+    """The flags of :func:`_flag_accepted` that one candle decides alone (no ATR wick rule)."""
+    flags = []
+    if candle.volume == 0:
+        flags.append(str(CandleFlag.ZERO_VOLUME))
+    if candle.market_cap == 0:
+        flags.append(str(CandleFlag.MARKET_CAP_MISSING))
+    body_lo, body_hi = min(candle.open, candle.close), max(candle.open, candle.close)
+    upper, lower = (candle.high - body_hi) / body_hi, (body_lo - candle.low) / body_lo
+    if upper > config.wick_max_fraction or lower > config.wick_max_fraction:
+        flags.append(str(CandleFlag.EXTREME_WICK))
+    return flags

@@ -52,6 +52,7 @@ class DayInputs:
     assets: pd.DataFrame  # one row per symbol: L3 + book + meta features, close, atr_14_pct, sector
     market: pd.Series  # market_budget, btc_vol_forecast, ...
     returns: pd.DataFrame  # trailing daily simple returns (rows: days up to as_of)
+    cache: dict[object, pd.Series] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class BookConfig:
     names_per_group: int = 2  # L2: at most this many names of one group among the candidates
     min_group_size: int = 3  # L2: smaller groups merge into "other"
     min_weight: float = 0.02  # no dust positions
+    no_trade_band: float = 0.025  # a held coin keeps its previous size unless the target moves more
     rebalance_weekday: int = 6  # decide at Sunday's close, fill at Monday's open
     horizon_days: int = 7  # a signal lives until the next rebalance open
     target_atr: float = 3.0  # take-profit at close + 3 x ATR14

@@ -31,7 +31,7 @@ def _utc_index(idx: pd.Index) -> pd.DatetimeIndex:
 
 
 def to_utc_timestamp(value: object) -> pd.Timestamp:
-    ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -50,7 +50,7 @@ class MarketData:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return self.close.index  # type: ignore[return-value]
+        return self.close.index
 
     @property
     def symbols(self) -> list[str]:
@@ -151,10 +151,11 @@ def load_market_data(
     from cp_market import dataset
 
     root = Path(data_dir) if data_dir is not None else dataset.default_data_dir()
-    kwargs: dict[str, object] = {"interval": "1d", "symbols": symbols, "start": start, "end": end}
-    if sources is not None:
-        kwargs["sources"] = sources
-    candles, _report = dataset.load_candles(root, **kwargs)
+    if root is None:
+        raise FileNotFoundError("no market data directory: pass data_dir or set CP_DATA_DIR")
+    candles, _report = dataset.load_candles(
+        root, interval="1d", symbols=symbols, start=start, end=end, sources=sources
+    )
     market = dataset.load_market_snapshots(root, start=start, end=end)
     assets = dataset.load_assets(root)
     data = MarketData.from_frames(candles, market, assets)

@@ -8,6 +8,7 @@ Rows are only kept where an observer at ``t`` could have computed them: an asset
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,7 +136,9 @@ def build_datasets(data: MarketData, config: CascadeConfig | None = None) -> Cas
     )
 
 
-def rows_between(frame: pd.DataFrame | pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None):
+def rows_between(
+    frame: pd.DataFrame | pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> Any:
     """Rows whose date (first index level) lies in [start, end]."""
     d = frame.index.get_level_values(0) if isinstance(frame.index, pd.MultiIndex) else frame.index
     mask = np.ones(len(d), dtype=bool)
@@ -152,8 +155,8 @@ def day_inputs(ds: CascadeDatasets, as_of: pd.Timestamp, return_days: int = 120)
         assets = ds.assets.xs(as_of, level=0)
     except KeyError:
         assets = ds.assets.iloc[0:0].droplevel(0)
-    close = ds.data.close[ds.data.tradable].loc[:as_of]
-    returns = close.pct_change(fill_method=None).tail(return_days)
+    close = ds.data.close[ds.data.tradable].loc[:as_of].tail(return_days + 1)
+    returns = close.pct_change(fill_method=None).iloc[1:]
     market = ds.market.loc[as_of] if as_of in ds.market.index else pd.Series(dtype="float64")
     return DayInputs(as_of, assets, market, returns)
 

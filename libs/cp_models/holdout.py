@@ -91,7 +91,7 @@ def holdout_metrics(ds: CascadeDatasets, config: CascadeConfig, holdout_days: in
 
 def clean(d: dict) -> dict:
     """Replace non-finite floats by None (JSON and registry friendly)."""
-    out = {}
+    out: dict[str, object] = {}
     for k, v in d.items():
         if isinstance(v, dict):
             out[k] = clean(v)

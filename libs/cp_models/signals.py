@@ -13,7 +13,8 @@ the signals a service emits for a day are the backtest's entries for that day.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -102,28 +103,30 @@ def resolve_exit(signal: TradeSignal, candles: pd.DataFrame, costs: CostModel) -
     below the stop arms an exit at the next open. Bars without a price end the trade at
     the last close (``end_of_data``); candles that end first leave it ``open``."""
     bars = candles.loc[candles.index >= signal.entry_date]
-    if bars.empty or not np.isfinite(bars["open"].iloc[0]):
+    op, hi, cl = (bars[f].to_numpy("float64") for f in ("open", "high", "close"))
+    if not len(op) or not np.isfinite(op[0]):
         return ExitOutcome("open", None, float("nan"), "", float("nan"), 0.0, 0.0)
-    entry = float(bars["open"].iloc[0])
-    expiry_i = signal.horizon_days
-    stop_armed = False
+    entry = float(op[0])
 
     def done(status: str, j: int, price: float, at: str) -> ExitOutcome:
         gross, net = net_trade_return("long", entry, price, costs)
-        return ExitOutcome(status, pd.Timestamp(bars.index[j]), price, at, entry, gross, net)
+        return ExitOutcome(status, pd.Timestamp(bars.index[j]), float(price), at, entry, gross, net)
 
-    for j in range(len(bars)):
-        o, h, c = (float(bars[f].iloc[j]) for f in ("open", "high", "close"))
+    stop_armed = False
+    for j in range(len(op)):
+        o, h, c = op[j], hi[j], cl[j]
         if not (np.isfinite(o) and np.isfinite(c)):
-            return done("end_of_data", j - 1, float(bars["close"].iloc[j - 1]), "close")
+            if j == 0:  # opened but no close that day: out at the entry price
+                return done("end_of_data", 0, entry, "close")
+            return done("end_of_data", j - 1, cl[j - 1], "close")
         if stop_armed:
             return done("stopped_out", j, o, "open")
-        if j >= expiry_i:
+        if j >= signal.horizon_days:
             return done("expired", j, o, "open")
         if np.isfinite(h) and h >= signal.target_price:
             return done("target_hit", j, max(o, signal.target_price), "intraday")
-        stop_armed = c <= signal.stop_price
-    last = float(bars["close"].iloc[-1])
+        stop_armed = bool(c <= signal.stop_price)
+    last = float(cl[-1])
     gross, net = net_trade_return("long", entry, last, costs)
     return ExitOutcome("open", None, last, "", entry, gross, net)
 
@@ -179,8 +182,27 @@ def _signal(c: Candidate, inputs: DayInputs, book: Book, cfg: BookConfig, versio
 def day_book(
     models: SignalModels, inputs: DayInputs, config: CascadeConfig, variant: BookVariant | None = None
 ) -> Book:
-    l3_raw = models.l3.raw_scores(inputs.assets)["deep"] if len(inputs.assets) else pd.Series(dtype="float64")
-    return build_book(inputs, l3_raw, models.meta, config.book, variant)
+    key = ("l3_raw", id(models.l3))
+    if key not in inputs.cache:  # one L3 prediction per day, shared by every book variant
+        empty = pd.Series(dtype="float64")
+        inputs.cache[key] = models.l3.raw_scores(inputs.assets)["deep"] if len(inputs.assets) else empty
+    return build_book(inputs, inputs.cache[key], models.meta, config.book, variant)
+
+
+def apply_no_trade_band(
+    sigs: list[TradeSignal], previous: Sequence[TradeSignal], band: float
+) -> list[TradeSignal]:
+    """A coin held by the previous signals keeps its previous size when the new target is
+    within ``band`` of it (fewer small trades); never lifts the book above gross 1."""
+    before = {s.symbol: s.size for s in previous}
+    out = [
+        replace(s, size=before[s.symbol])
+        if s.symbol in before and abs(s.size - before[s.symbol]) < band
+        else s
+        for s in sigs
+    ]
+    gross = sum(s.size for s in out)
+    return [replace(s, size=round(s.size / gross, 6)) for s in out] if gross > 1.0 else out
 
 
 def day_signals(
@@ -189,15 +211,18 @@ def day_signals(
     config: CascadeConfig | None = None,
     variant: BookVariant | None = None,
     *,
+    previous: Sequence[TradeSignal] = (),
     any_day: bool = False,
 ) -> list[TradeSignal]:
     """The signals decided at the close of ``inputs.as_of`` (only on rebalance days unless
-    ``any_day``), one per coin the book holds, ordered by size."""
+    ``any_day``), one per coin the book holds, ordered by size. ``previous``: the signals of
+    the previous decision (the no-trade band keeps their sizes when the change is small)."""
     cfg = config or CascadeConfig()
     if not any_day and not is_rebalance_day(inputs.as_of, cfg.book):
         return []
     book = day_book(models, inputs, cfg, variant)
     sigs = [_signal(c, inputs, book, cfg.book, models.version) for c in book.candidates if c.weight > 0]
+    sigs = apply_no_trade_band(sigs, previous, cfg.book.no_trade_band)
     return sorted(sigs, key=lambda s: (-s.size, s.symbol))
 
 

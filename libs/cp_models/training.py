@@ -16,6 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -159,7 +160,7 @@ def artifacts_of(
         REGISTRY_NAMES["l3"]: models.l3.to_bytes(),
         REGISTRY_NAMES["l4"]: models.l4.to_bytes(),
     }
-    meta = {
+    meta: dict[str, Any] = {
         "cp_models_version": __version__,
         "data_source": source,
         "data_window": {"start": str(data.index[0].date()), "end": str(data.index[-1].date())},

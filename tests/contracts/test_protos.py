@@ -30,6 +30,8 @@ BLUEPRINT_TOPICS = {
     "suggestions.reviews.v1",
     "signals.v1",
     "cascade.runs.v1",
+    # not in the blueprint's table: the admin service's notifications for the notification service
+    "admin.notifications.v1",
 }
 
 

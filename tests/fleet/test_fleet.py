@@ -182,7 +182,7 @@ def test_service_is_reached_through_the_gateway_with_its_environment(fleet: Flee
 def test_status_shows_every_program_ready(fleet: FleetRun) -> None:
     result = fleet.cli("status")
     assert result.returncode == 0, result.stdout
-    assert set(fleet.pids()) == {"postgres", "redis", "kafka", "tiny", "gateway"}
+    assert set(fleet.pids()) == {"postgres", "redis", "kafka", "tiny", "gateway", "gateway-logs"}
 
 
 def test_logs_shows_a_program_log(fleet: FleetRun) -> None:

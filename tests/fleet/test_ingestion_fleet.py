@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from test_fleet import FleetRun, _free_offset, _state_dir
+from tests.fleet.test_fleet import FleetRun, _free_offset, _state_dir
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +67,10 @@ def test_candles_of_the_simulated_market_through_the_gateway(fleet: FleetRun) ->
 
 def test_errors_come_back_in_the_envelope(fleet: FleetRun) -> None:
     response = httpx.get(f"{fleet.gateway}/api/v1/market/candles/BTC", params={"interval": "7m"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
-    assert body["success"] is False and body["error_code"] == 400 and "interval" in body["error"]
+    assert body["success"] is False and body["error_code"] == 422
+    assert [d["field"] for d in body["details"]] == ["query.interval"]
 
 
 def test_the_accelerated_clock_closes_new_hourly_candles(fleet: FleetRun) -> None:

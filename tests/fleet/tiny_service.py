@@ -1,7 +1,8 @@
 """A tiny real service for fleet tests: HTTP on $HTTP_PORT, ready when PostgreSQL and Redis answer.
 
 Run as a script by the fleet (``python tests/fleet/tiny_service.py``); it uses only what every
-service gets from the catalog: SERVICE_NAME, HTTP_PORT, DATABASE_URL, REDIS_URL and extra env.
+service gets from the catalog: SERVICE_NAME, HTTP_PORT, DATABASE_URL, REDIS_URL and extra env
+(``TINY_LOG_REQUESTS=1`` prints one line per request).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        if os.environ.get("TINY_LOG_REQUESTS"):  # a chatty service, for log-bound tests
+            print(f"{self.address_string()} {format % args}", flush=True)
 
 
 def main() -> None:

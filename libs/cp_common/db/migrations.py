@@ -77,7 +77,10 @@ def run_env() -> None:
     config = context.config
     schema = _check_schema(config.attributes["schema"])
     version_table = _check_schema(config.attributes.get("version_table", "alembic_version"))
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic config has no sqlalchemy.url (use cp_common.db.migrations.upgrade)")
+    engine = create_engine(url, poolclass=pool.NullPool)
     lock_key = f"cryptopredict.migrations.{schema}"  # one lock per schema, whatever the history
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": lock_key})

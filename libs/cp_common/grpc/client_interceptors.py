@@ -26,16 +26,20 @@ _tracer = trace.get_tracer(__name__)
 Continuation = Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]]
 
 
-def _replace(details: grpc.aio.ClientCallDetails, **changes: Any) -> grpc.aio.ClientCallDetails:
-    fields = {
-        "method": details.method,
-        "timeout": details.timeout,
-        "metadata": details.metadata,
-        "credentials": details.credentials,
-        "wait_for_ready": details.wait_for_ready,
-    }
-    fields.update(changes)
-    return grpc.aio.ClientCallDetails(**fields)
+def _replace(
+    details: grpc.aio.ClientCallDetails,
+    *,
+    timeout: float | None = None,
+    metadata: grpc.aio.Metadata | None = None,
+) -> grpc.aio.ClientCallDetails:
+    """A copy of ``details`` with the given fields replaced (``None`` keeps the field)."""
+    return grpc.aio.ClientCallDetails(
+        method=details.method,
+        timeout=details.timeout if timeout is None else timeout,
+        metadata=details.metadata if metadata is None else metadata,
+        credentials=details.credentials,
+        wait_for_ready=details.wait_for_ready,
+    )
 
 
 class RpcInterceptor:

@@ -44,14 +44,18 @@ Around = Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
 
 def wrap_method_handler(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandler:
     """A copy of ``handler`` whose behaviour runs inside ``around(context)``."""
+    factory: Callable[..., grpc.RpcMethodHandler]
+    behavior: Callable[..., Any]
     if handler.unary_unary:
         factory, behavior = grpc.unary_unary_rpc_method_handler, handler.unary_unary
     elif handler.unary_stream:
         factory, behavior = grpc.unary_stream_rpc_method_handler, handler.unary_stream
     elif handler.stream_unary:
         factory, behavior = grpc.stream_unary_rpc_method_handler, handler.stream_unary
-    else:
+    elif handler.stream_stream:
         factory, behavior = grpc.stream_stream_rpc_method_handler, handler.stream_stream
+    else:
+        raise ValueError("a gRPC method handler without a behaviour")
     return factory(
         _wrap_behavior(behavior, around),
         request_deserializer=handler.request_deserializer,

@@ -1,6 +1,7 @@
 """The FastAPI app factory every service uses.
 
-It wires the envelope and error handlers, request ids, RED metrics, CORS, ``/healthz``
+It wires the envelope and error handlers, request ids, RED metrics, CORS, a request-body limit
+(``HTTP_MAX_BODY_BYTES``, 413), OpenAPI with the error responses (:mod:`cp_common.http.openapi`), ``/healthz``
 (liveness: the process answers), ``/readyz`` (readiness: every registered dependency check
 passes within a timeout) and ``/metrics``. A service passes its routers, its readiness checks
 and its own lifespan (pools, consumers, gRPC server).
@@ -18,9 +19,11 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from cp_common.http.body_limit import BodyLimitMiddleware
 from cp_common.http.envelope import error_body, ok
 from cp_common.http.error_handlers import install_error_handlers
 from cp_common.http.middleware import RequestContextMiddleware
+from cp_common.http.openapi import install_openapi
 from cp_common.logging import configure_logging
 from cp_common.metrics import SERVICE_INFO, render_latest
 from cp_common.settings import ServiceSettings
@@ -84,7 +87,7 @@ def create_app(
     title: str,
     version: str = "0.1.0",
     routers: Sequence[APIRouter] = (),
-    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    readiness_checks: dict[str, ReadinessCheck] | None = None,
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app. ``readiness_checks`` may be filled in during lifespan
@@ -122,10 +125,12 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)  # outermost: ids and metrics for every answer
     app.include_router(_health_router(checks))
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     if tracing_enabled():
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 

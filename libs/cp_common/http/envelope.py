@@ -40,7 +40,7 @@ class ErrorEnvelope(BaseModel):
 
 
 def ok(data: T) -> Envelope[T]:
-    return Envelope[Any](data=data)  # type: ignore[return-value]
+    return Envelope[Any](data=data)
 
 
 def error_body(

@@ -117,9 +117,12 @@ class EventConsumer:
         batch_size: int = 100,
         dedup_retention_days: int = 14,
         prune_interval: float = 3600.0,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         """``dedup_retention_days`` bounds how long an event id is remembered: it must exceed
-        the longest time a record can be redelivered (topic retention, replays)."""
+        the longest time a record can be redelivered (topic retention, replays).
+        ``fetch_max_wait_ms`` is how long the broker may hold a fetch with nothing new; the
+        embedded broker always holds it that long, so it bounds the added latency there."""
         self._by_topic = {s.topic: s for s in subscriptions}
         self._group_id = group_id
         self._pool = pool
@@ -136,6 +139,7 @@ class EventConsumer:
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -26,8 +26,9 @@ from cp_common.kafka import (
 )
 from cp_common.kafka import headers as h
 from cp_common.metrics import KAFKA_CONSUMED
-from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, candle_event, eventually, record_in_ledger
+from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, candle_event, record_in_ledger
 from cp_common.topics import dlq_topic
+from cp_testing.waiting import eventually
 from cryptopredict.events.v1 import market_pb2
 
 
@@ -112,14 +113,14 @@ async def test_outbox_relay_consumer_duplicates_and_poison(service_db, producer,
     await consumer.start()
     try:
         ids = await publish_via_outbox(pool, schema, symbol, [1.0, 2.0, 3.0, 4.0, 5.0])
-        await eventually(lambda: _equals(ledger_count(pool, symbol), 5), what="5 events handled")
+        await eventually(lambda: _equals(ledger_count(pool, symbol), 5), within=30, what="5 events handled")
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
 
         # Duplicate delivery: the relay publishes every row again (as after a crash between
         # publish and marking sent). The consumer must not apply any of them twice.
         await pool.execute("UPDATE outbox SET sent_at = NULL")
-        await eventually(lambda: _sent_all(pool), what="re-relay")
-        await eventually(lambda: _at_least(counted("duplicate", group), 5), what="duplicates seen")
+        await eventually(lambda: _sent_all(pool), within=30, what="re-relay")
+        await eventually(lambda: _at_least(counted("duplicate", group), 5), within=30, what="duplicates seen")
         assert await ledger_count(pool, symbol) == 5
 
         # Poison records straight onto the topic: undecodable payload, missing event id, and a
@@ -139,7 +140,9 @@ async def test_outbox_relay_consumer_duplicates_and_poison(service_db, producer,
             await raw.stop()
         await publish_via_outbox(pool, schema, symbol, [-1.0])
         last = await publish_via_outbox(pool, schema, symbol, [6.0])
-        await eventually(lambda: _equals(ledger_count(pool, symbol), 6), what="event after poison handled")
+        await eventually(
+            lambda: _equals(ledger_count(pool, symbol), 6), within=30, what="event after poison handled"
+        )
         handled_ids = {
             str(r["event_id"])
             for r in await pool.fetch("SELECT event_id FROM ledger WHERE symbol=$1", symbol)
@@ -189,7 +192,7 @@ async def test_consumer_killed_before_commit_handles_each_event_once(
     try:
         # Four events handled and committed in PostgreSQL; the fifth hangs mid-batch, so the
         # batch's Kafka offsets are never committed. Then the process dies without warning.
-        await eventually(lambda: _equals(ledger_count(pool, symbol), 4), timeout=60, what="4 handled")
+        await eventually(lambda: _equals(ledger_count(pool, symbol), 4), within=60, what="4 handled")
         await asyncio.sleep(0.3)
     finally:
         process.send_signal(signal.SIGKILL)
@@ -204,8 +207,10 @@ async def test_consumer_killed_before_commit_handles_each_event_once(
     )
     await consumer.start()
     try:
-        await eventually(lambda: _equals(ledger_count(pool, symbol), 5), timeout=60, what="all 5 handled")
-        await eventually(lambda: _at_least(counted("duplicate", group), 4), what="re-read duplicates")
+        await eventually(lambda: _equals(ledger_count(pool, symbol), 5), within=60, what="all 5 handled")
+        await eventually(
+            lambda: _at_least(counted("duplicate", group), 4), within=30, what="re-read duplicates"
+        )
         await asyncio.sleep(0.5)  # anything wrongly applied twice would show up by now
     finally:
         await consumer.stop()
@@ -238,7 +243,7 @@ async def test_crash_between_write_and_publish_loses_nothing(service_db, produce
     )
     await consumer.start()
     try:
-        await eventually(lambda: _equals(ledger_count(pool, symbol), 2), what="2 handled")
+        await eventually(lambda: _equals(ledger_count(pool, symbol), 2), within=30, what="2 handled")
     finally:
         await consumer.stop()
     rows = await pool.fetch("SELECT event_id FROM ledger WHERE symbol = $1", symbol)

@@ -10,7 +10,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cp_common.kafka import Subscription
-from cp_common.service import ServiceSpec, build_app
+from cp_common.service import Runtime, ServiceSpec, build_app
 from cp_common.settings import ServiceSettings
 from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, record_in_ledger
 from cryptopredict.events.v1 import market_pb2
@@ -50,7 +50,7 @@ async def test_runtime_starts_every_dependency_and_reports_ready(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert set(ready.json()["data"]["checks"]) == {"postgres", "redis", "kafka"}
+        assert set(ready.json()["data"]["checks"]) == {"postgres", "redis", "kafka", "consumer"}
         async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=5
@@ -58,6 +58,59 @@ async def test_runtime_starts_every_dependency_and_reports_ready(
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     # after shutdown the pool is closed
     assert runtime.pool._closed
+
+
+async def test_a_dead_consumer_makes_the_service_not_ready(database_url, kafka_bootstrap_servers):
+    schema = f"rc_{uuid.uuid4().hex[:8]}"
+    group = f"dead-{schema}"
+    spec = ServiceSpec(
+        name="dead-consumer",
+        title="Dead consumer",
+        schema=schema,
+        migrations_dir=MIGRATIONS,
+        uses_kafka=True,
+        consumers=lambda rt: [Subscription(TOPIC, market_pb2.CandleClosed, record_in_ledger)],
+        consumer_group=group,
+    )
+    settings = ServiceSettings(
+        service_name="dead-consumer",
+        environment="test",
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+    )
+    app = build_app(spec, settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            assert (await client.get("/readyz")).status_code == 200
+            (consumer_task,) = [t for t in asyncio.all_tasks() if t.get_name() == f"consumer-{group}"]
+            consumer_task.cancel()
+            await asyncio.wait([consumer_task])
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    check = ready.json()["data"]["checks"]["consumer"]
+    assert check["ok"] is False and check["error"] == "RuntimeError"
+
+
+async def test_a_task_the_service_watches_makes_it_not_ready_when_it_dies():
+    async def start_feed(runtime: Runtime) -> None:
+        async def feed() -> None:
+            await asyncio.sleep(0.01)
+            raise RuntimeError("feed lost")
+
+        runtime.watch(asyncio.create_task(feed(), name="watched-feed"))
+
+    app = build_app(
+        ServiceSpec(name="watch", title="Watch", on_startup=start_feed),
+        ServiceSettings(service_name="watch", environment="test"),
+    )
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            (task,) = app.state.runtime.tasks
+            await asyncio.wait([task])
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["data"]["checks"]["background_tasks"]["ok"] is False
+    assert task.done()
 
 
 async def test_a_dead_background_task_makes_the_service_not_ready():

@@ -14,7 +14,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from cp_common.db.migrations import upgrade
 from cp_common.db.pool import close_pool, create_pool
 from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscription, enqueue, ensure_topics
-from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, candle_event, eventually
+from cp_common.tests.kafka_helpers import MIGRATIONS, TOPIC, candle_event
+from cp_testing.waiting import eventually
 from cryptopredict.events.v1 import market_pb2
 
 
@@ -63,7 +64,7 @@ async def test_consumer_span_joins_the_producers_trace(spans, database_url, kafk
         async def handled() -> bool:
             return bool(seen)
 
-        await eventually(handled, what="event handled")
+        await eventually(handled, within=30, what="event handled")
     finally:
         await relay.stop()
         await consumer.stop()

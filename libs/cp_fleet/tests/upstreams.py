@@ -62,8 +62,10 @@ def http_echo_server(port: int) -> Iterator[ThreadingHTTPServer]:
 
 
 def _ws_echo(connection: ServerConnection) -> None:
+    path = connection.request.path if connection.request is not None else ""
     for message in connection:
-        connection.send(f"echo:{connection.request.path}:{message}")
+        text = message.decode() if isinstance(message, bytes) else message
+        connection.send(f"echo:{path}:{text}")
 
 
 @contextmanager

@@ -56,7 +56,7 @@ def csv_columns(line: str) -> list[str]:
 
 def read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
     """``pd.read_csv`` with the column names stripped and lower-cased."""
-    df = pd.read_csv(path, **kwargs)  # type: ignore[call-overload]
+    df = pd.read_csv(path, **kwargs)
     df.columns = [str(c).strip().lower() for c in df.columns]
     return df
 

@@ -145,7 +145,7 @@ class BinanceRestSource(CandleSource):
             return empty_candle_frame()
         return pd.concat(frames, ignore_index=True).sort_values(["symbol", "open_time"], ignore_index=True)
 
-    async def stream(self) -> AsyncIterator[Candle]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[Candle]:
         """Poll for newly closed candles of ``symbols`` every ``poll_seconds``."""
         step = interval_delta(self.interval)
         last: dict[str, pd.Timestamp] = {}
@@ -249,7 +249,7 @@ class BinanceWebSocketSource(CandleSource):
             out.extend(c for c in candles_from_frame(frame))
         return sorted(out, key=lambda c: (c.open_time, c.symbol))
 
-    async def stream(self) -> AsyncIterator[Candle]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[Candle]:
         attempt = 0
         rng = random.Random()
         while True:
@@ -265,9 +265,9 @@ class BinanceWebSocketSource(CandleSource):
                             message = json.loads(raw)
                         except ValueError:
                             continue
-                        candle = kline_message_to_candle(message)
-                        if candle is not None and self._fresh(candle):
-                            yield candle
+                        live = kline_message_to_candle(message)
+                        if live is not None and self._fresh(live):
+                            yield live
                 # server closed the stream cleanly (Binance does so every 24 h): reconnect
             except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake, TimeoutError):
                 pass

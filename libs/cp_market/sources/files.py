@@ -48,7 +48,7 @@ class FileCandleSource(CandleSource):
         self.last_report = report
         return frame
 
-    async def stream(self) -> AsyncIterator[Candle]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[Candle]:
         frame, report = await asyncio.to_thread(
             load_candles,
             self.data_dir,

@@ -56,7 +56,7 @@ class ReplayCandleSource(CandleSource):
         # at one close time, finer candles first (the last hour of a day before the day)
         return f.sort_values(["_close", "_step", "symbol"], kind="stable").drop(columns="_step")
 
-    async def stream(self) -> AsyncIterator[Candle]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[Candle]:
         ordered = self._ordered()
         previous: pd.Timestamp | None = None
         for close_time, group in ordered.groupby("_close", sort=True):

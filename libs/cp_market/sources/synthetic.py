@@ -35,9 +35,9 @@ class SyntheticCandleSource(CandleSource):
         self.step_seconds = step_seconds
         self.steps = steps
         self.last_regime: str | None = None
-        self.last_snapshot: dict[str, object] | None = None
+        self.last_snapshot: dict[str, float | str] | None = None
 
-    async def stream(self) -> AsyncIterator[Candle]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[Candle]:
         for step in self.simulator.stream(self.interval, steps=self.steps):
             self.last_regime = step.regime
             self.last_snapshot = step.snapshot

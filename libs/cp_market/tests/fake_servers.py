@@ -97,7 +97,7 @@ def binance_app(state: FakeState) -> FastAPI:
         end = min(int(q.get("endTime", state.history_end_ms)), state.history_end_ms)
         limit = min(int(q.get("limit", 500)), 1000)
         first = T0_MS + max(0, -(-(start - T0_MS) // step)) * step
-        rows = []
+        rows: list[list[Any]] = []
         t = first
         while t <= end and len(rows) < limit:
             rows.append(kline_row(known[symbol], t, step))

@@ -87,7 +87,7 @@ def _frame() -> pd.DataFrame:
         (lambda f: f[list(reversed(CANDLE_COLUMNS))], "columns"),
     ],
 )
-def test_validator_catches_broken_frames(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_validator_catches_broken_frames(mutate, message: str) -> None:
     with pytest.raises(CandleFrameError, match=message):
         validate_candle_frame(mutate(_frame()))
 

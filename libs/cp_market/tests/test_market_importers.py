@@ -66,7 +66,7 @@ def test_scanner_recognises_every_file(data_dir: Path) -> None:
         (cryptodatadownload, f"{CDD}/Binance_ETHUSDT_1h.csv", "ETH", "1h"),
     ],
 )
-def test_each_candle_format_imports(data_dir: Path, module, relpath: str, symbol: str, interval: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_candle_format_imports(data_dir: Path, module, relpath: str, symbol: str, interval: str) -> None:
     path = data_dir / relpath
     frame, report = module.import_file(path)
     validate_candle_frame(frame)

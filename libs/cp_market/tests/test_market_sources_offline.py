@@ -12,7 +12,7 @@ from cp_market.simulator import MarketSimulator, SimulatorConfig
 from cp_market.sources import CandleSource, FileCandleSource, ReplayCandleSource, SyntheticCandleSource
 
 
-async def _take(source: CandleSource, n: int) -> list:  # type: ignore[type-arg]
+async def _take(source: CandleSource, n: int) -> list:
     out = []
     async for candle in source.stream():
         out.append(candle)

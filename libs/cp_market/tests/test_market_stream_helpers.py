@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,7 +99,7 @@ def test_streaming_aggregator_never_emits_an_incomplete_bucket(hourly: pd.DataFr
     assert [pd.Timestamp(c.open_time).hour for c in out] == [4, 8]
 
 
-def _candle(**changes: object) -> Candle:
+def _candle(**changes: Any) -> Candle:
     base = Candle(
         symbol="BTC",
         interval="1h",

@@ -17,8 +17,11 @@ from cp_models.regimes import REGIMES
 
 
 class FoldLike(Protocol):
-    fold: Any
-    model_meta: dict
+    @property
+    def fold(self) -> Any: ...
+
+    @property
+    def model_meta(self) -> dict: ...
 
 
 def _run_lengths(labels: pd.Series) -> list[int]:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from cp_models.book import BookVariant
 from cp_models.cascade import BlockPredictions, predict_block
@@ -50,6 +51,9 @@ class FoldOutcome:
 
 def _init_worker(ds: CascadeDatasets, cfg: CascadeConfig, variants: tuple[BookVariant, ...]) -> None:
     global _WORKER_DS, _WORKER_CFG, _WORKER_VARIANTS
+    # one thread per worker process: the workers already fill the cores, and oversubscribed
+    # OpenMP threads in the tree models slow every fold down on a shared machine
+    threadpool_limits(1)
     _WORKER_DS, _WORKER_CFG, _WORKER_VARIANTS = ds, cfg, variants
 
 
@@ -63,13 +67,15 @@ def block_signals(
     """Every variant's signals on the block's decision days, through ``day_signals``."""
     out: dict[str, list[TradeSignal]] = {v.name: [] for v in variants}
     candidates: list[dict] = []
+    latest: dict[str, list[TradeSignal]] = {}
     days = ds.data.index[(ds.data.index >= fold.test_start) & (ds.data.index <= fold.test_end)]
     for t in days:
         if not is_rebalance_day(t, cfg.book):
             continue
         inputs = day_inputs(ds, t)
         for v in variants:
-            out[v.name].extend(day_signals(models, inputs, cfg, v))
+            out[v.name].extend(day_signals(models, inputs, cfg, v, previous=latest.get(v.name, [])))
+            latest[v.name] = [s for s in out[v.name] if s.decided_at == t]
         book = day_book(models, inputs, cfg, FULL)
         candidates.extend({"date": t, **asdict(c)} for c in book.candidates if c.rank > 0)
     return out, candidates

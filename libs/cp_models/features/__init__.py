@@ -13,6 +13,7 @@ import pandas as pd
 from cp_models.data import MarketData
 from cp_models.features.asset import ASSET_FEATURES, compute_asset_features
 from cp_models.features.common import FeatureFrames
+from cp_models.features.lookahead import FeatureFn
 from cp_models.features.market import MARKET_FEATURES, compute_market_features
 from cp_models.features.sector import SECTOR_FEATURES, compute_sector_features
 from cp_models.features.sequence import SEQUENCE_CHANNELS, compute_sequence_channels
@@ -42,7 +43,7 @@ def compute_features(data: MarketData) -> FeatureSet:
     )
 
 
-def feature_groups() -> dict[str, object]:
+def feature_groups() -> dict[str, FeatureFn]:
     """Group name -> function(MarketData) returning named feature frames (for the lookahead harness)."""
     return {
         "market": lambda d: {c: s.to_frame() for c, s in compute_market_features(d).items()},

@@ -11,6 +11,8 @@ import io
 import pickle
 from typing import Any, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 
 ARTIFACT_FORMAT = 1
@@ -36,3 +38,15 @@ def from_bytes(blob: bytes, cls: type[T]) -> T:
 
 def top_contributions(values: dict[str, float], k: int = 5) -> list[tuple[str, float]]:
     return sorted(values.items(), key=lambda kv: -abs(kv[1]))[:k]
+
+
+def fill_unobserved(X: np.ndarray) -> np.ndarray:
+    """Columns without a single observed value in a training window (e.g. Fear & Greed before
+    2018) become 0: a constant a tree never splits on, instead of a column the gradient
+    boosting binner cannot handle. Partly observed columns keep their NaN (native handling)."""
+    empty = ~np.isfinite(X).any(axis=0)
+    if not empty.any():
+        return X
+    out = X.copy()
+    out[:, empty] = 0.0
+    return out

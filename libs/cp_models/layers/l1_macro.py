@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from cp_market.importers.fear_greed import label_for as fear_greed_label
 from cp_models.config import L1Config
 from cp_models.features.market import MARKET_FEATURES
 from cp_models.layers.base import from_bytes, to_bytes, top_contributions
@@ -66,17 +67,17 @@ def risk_level_of(score: float) -> str:
 
 
 def _fg_label(v: float) -> str | None:
-    if not np.isfinite(v):
-        return None
-    if v < 25:
-        return "Extreme Fear"
-    if v < 46:
-        return "Fear"
-    if v <= 54:
-        return "Neutral"
-    if v <= 75:
-        return "Greed"
-    return "Extreme Greed"
+    """alternative.me's band for a Fear & Greed value (the one definition, in cp_market)."""
+    return fear_greed_label(float(v)) if np.isfinite(v) else None
+
+
+MIN_OBSERVED_SHARE = 0.5
+
+
+def usable_features(X: pd.DataFrame, features: list[str]) -> list[str]:
+    """Features observed on at least half of the fit rows: median-imputing and then scaling
+    a mostly missing column shrinks its training spread and inflates its test z-scores."""
+    return [c for c in features if X[c].notna().mean() >= MIN_OBSERVED_SHARE]
 
 
 class MacroRegimeModel:
@@ -93,7 +94,7 @@ class MacroRegimeModel:
     def fit(cls, X: pd.DataFrame, y: pd.Series, config: L1Config, seed: int = 0) -> MacroRegimeModel:
         ok = y.notna()
         Xf, yf = X.loc[ok, L1_FEATURES], y[ok].astype(int)
-        usable = [c for c in L1_FEATURES if Xf[c].notna().any()]
+        usable = usable_features(Xf, L1_FEATURES)
         pipe = Pipeline(
             [
                 ("impute", SimpleImputer(strategy="median")),

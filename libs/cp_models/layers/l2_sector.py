@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from cp_models.config import L2Config
 from cp_models.features.sector import SECTOR_FEATURES
-from cp_models.layers.base import from_bytes, to_bytes
+from cp_models.layers.base import fill_unobserved, from_bytes, to_bytes
 
 L2_MARKET_CONTEXT = ["btc_mom_30d", "btc_vol_pct", "btc_dom_chg_30d", "xs_dispersion_30d", "ew_mom_30d"]
 L2_FEATURES = [f for f in SECTOR_FEATURES if f != "sec_n_assets"] + L2_MARKET_CONTEXT
@@ -117,7 +117,7 @@ class SectorRotationModel:
             l2_regularization=1.0,
             random_state=seed,
         )
-        scorer.fit(X.loc[ok, L2_FEATURES].to_numpy(dtype="float64"), y_rank[ok].to_numpy())
+        scorer.fit(fill_unobserved(X.loc[ok, L2_FEATURES].to_numpy(dtype="float64")), y_rank[ok].to_numpy())
         okr = y_rot.notna()
         rotation = None
         base = float(y_rot[okr].mean()) if okr.any() else 0.5

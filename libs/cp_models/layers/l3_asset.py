@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from cp_models.config import L3Config
 from cp_models.features.asset import ASSET_FEATURES
-from cp_models.layers.base import from_bytes, to_bytes
+from cp_models.layers.base import fill_unobserved, from_bytes, to_bytes
 
 L3_SECTOR_CONTEXT = ["sec_mom_30d", "sec_rs_30d", "sec_rs_90d", "sec_breadth_50"]
 L3_MARKET_CONTEXT = ["btc_mom_30d", "btc_vol_pct", "breadth_50", "fear_greed", "ew_mom_30d"]
@@ -110,7 +110,7 @@ class AssetSelectionModel:
             l2_regularization=1.0,
             random_state=seed,
         )
-        deep.fit(X.loc[ok, L3_FEATURES].to_numpy(dtype="float64"), y_rank[ok].to_numpy())
+        deep.fit(fill_unobserved(X.loc[ok, L3_FEATURES].to_numpy(dtype="float64")), y_rank[ok].to_numpy())
         light = Pipeline(
             [
                 ("impute", SimpleImputer(strategy="median")),
@@ -155,88 +155,56 @@ class AssetSelectionModel:
         """``asset_rows``: one row per asset of the scanned universe (index = symbol) with
         ``L3_FEATURES``; ``watchlist``: {"tier1": [...], "tier2": [...]}; ``available_assets``:
         symbols ordered by market cap (the top ``universe_size`` are candidates for tier 2)."""
-        cfg = self.config
         watchlist = watchlist or {}
         tier1 = [s for s in watchlist.get("tier1", []) if s in asset_rows.index]
         tier2 = [s for s in watchlist.get("tier2", []) if s in asset_rows.index]
         rows = asset_rows.dropna(subset=["mom_30d"])
         raw = self.raw_scores(rows)
-        score = raw["deep"].rank(pct=True)
-        light = raw["light"].rank(pct=True)
-        vol_rank = rows["vol_30d"].rank(pct=True)
-        pct = rows[[f for f in EXPLAIN_FEATURES if f in rows]].rank(pct=True)
-
-        def support(sym: str) -> dict[str, float]:
-            return {
-                f: float(rows.at[sym, f])
-                for f in EXPLAIN_FEATURES
-                if f in rows and np.isfinite(rows.at[sym, f])
-            }
-
-        n = len(rows)
-        order = {f: rows[f].rank(ascending=False, method="min") for f in pct.columns}
-        score_rank = score.rank(ascending=False, method="min")
-
-        def reason(sym: str, verb: str) -> str:
-            extremes = sorted(
-                pct.columns,
-                key=lambda f: -abs(float(pct.at[sym, f]) - 0.5) if np.isfinite(pct.at[sym, f]) else 0.0,
-            )[:3]
-            parts = [
-                f"{EXPLAIN_FEATURES[f]} {rows.at[sym, f]:+.3g} (#{int(order[f][sym])} of {n})"
-                for f in extremes
-                if np.isfinite(pct.at[sym, f])
-            ]
-            return (
-                f"{verb}: score {float(score[sym]):.2f}, #{int(score_rank[sym])} of {n} assets by predicted "
-                "risk-adjusted return; " + "; ".join(parts)
-            )
-
-        def asset_score(sym: str) -> AssetScore:
-            s = float(score[sym])
-            return AssetScore(
-                sym, s, float(light[sym]), _risk_level(float(vol_rank[sym])), _recommendation(s), support(sym)
-            )
-
-        suggestions: list[Suggestion] = []
-        prev = previous_scores or {}
-        for sym in tier2:
-            if sym not in score:
-                continue
-            s = float(score[sym])
-            if s > cfg.promote_threshold:
-                suggestions.append(
-                    Suggestion(sym, "promote_to_tier1", s, reason(sym, "Promote to tier 1"), support(sym))
-                )
-            elif s < cfg.remove_threshold:
-                suggestions.append(
-                    Suggestion(
-                        sym, "remove_from_tier2", 1 - s, reason(sym, "Remove from tier 2"), support(sym)
-                    )
-                )
-        for sym in tier1:
-            if sym not in score:
-                continue
-            s = float(score[sym])
-            dropped = sym in prev and prev[sym] - s >= cfg.decay_drop
-            if s < cfg.demote_threshold or dropped:
-                why = "Demote to tier 2" + (f" (score fell from {prev[sym]:.2f})" if dropped else "")
-                suggestions.append(Suggestion(sym, "demote_to_tier2", 1 - s, reason(sym, why), support(sym)))
-        universe = (available_assets or list(rows.index))[: cfg.universe_size]
-        watched = set(tier1) | set(tier2)
-        for sym in universe:
-            if sym in watched or sym not in score:
-                continue
-            s = float(score[sym])
-            if s > cfg.add_threshold:
-                suggestions.append(
-                    Suggestion(sym, "add_tier2", s, reason(sym, "Add to tier 2"), support(sym))
-                )
+        ex = _Explainer(rows, raw["deep"].rank(pct=True), raw["light"].rank(pct=True))
+        universe = (available_assets or list(rows.index))[: self.config.universe_size]
+        suggestions = [
+            *self._tier2_suggestions(ex, tier2),
+            *self._tier1_suggestions(ex, tier1, previous_scores or {}),
+            *self._universe_suggestions(ex, universe, set(tier1) | set(tier2)),
+        ]
+        score = ex.score
         analysed = tier1 or list(score.sort_values(ascending=False).index[:n_selected])
-        tier1_analysis = sorted((asset_score(s) for s in analysed if s in score), key=lambda a: -a.score)
-        tier2_scan = sorted((asset_score(s) for s in tier2 if s in score), key=lambda a: -a.light_score)
+        tier1_analysis = sorted((ex.asset_score(s) for s in analysed if s in score), key=lambda a: -a.score)
+        tier2_scan = sorted((ex.asset_score(s) for s in tier2 if s in score), key=lambda a: -a.light_score)
         selected = [a.symbol for a in tier1_analysis if a.recommendation in ("strong_buy", "buy", "hold")]
         return AssetSelectionResult(tier1_analysis, tier2_scan, suggestions, selected[:n_selected], as_of)
+
+    def _tier2_suggestions(self, ex: _Explainer, tier2: list[str]) -> list[Suggestion]:
+        out = []
+        for sym in (s for s in tier2 if s in ex.score):
+            s = float(ex.score[sym])
+            if s > self.config.promote_threshold:
+                out.append(ex.suggestion(sym, "promote_to_tier1", s, "Promote to tier 1"))
+            elif s < self.config.remove_threshold:
+                out.append(ex.suggestion(sym, "remove_from_tier2", 1 - s, "Remove from tier 2"))
+        return out
+
+    def _tier1_suggestions(
+        self, ex: _Explainer, tier1: list[str], prev: dict[str, float]
+    ) -> list[Suggestion]:
+        out = []
+        for sym in (s for s in tier1 if s in ex.score):
+            s = float(ex.score[sym])
+            dropped = sym in prev and prev[sym] - s >= self.config.decay_drop
+            if s < self.config.demote_threshold or dropped:
+                why = "Demote to tier 2" + (f" (score fell from {prev[sym]:.2f})" if dropped else "")
+                out.append(ex.suggestion(sym, "demote_to_tier2", 1 - s, why))
+        return out
+
+    def _universe_suggestions(
+        self, ex: _Explainer, universe: list[str], watched: set[str]
+    ) -> list[Suggestion]:
+        out = []
+        for sym in (s for s in universe if s not in watched and s in ex.score):
+            s = float(ex.score[sym])
+            if s > self.config.add_threshold:
+                out.append(ex.suggestion(sym, "add_tier2", s, "Add to tier 2"))
+        return out
 
     def to_bytes(self) -> bytes:
         return to_bytes(self)
@@ -244,3 +212,42 @@ class AssetSelectionModel:
     @classmethod
     def load(cls, blob: bytes) -> AssetSelectionModel:
         return from_bytes(blob, cls)
+
+
+class _Explainer:
+    """Readable reasons and supporting features for one scan's scores."""
+
+    def __init__(self, rows: pd.DataFrame, score: pd.Series, light: pd.Series):
+        self.rows, self.score, self.light = rows, score, light
+        self.vol_rank = rows["vol_30d"].rank(pct=True)
+        self.pct = rows[[f for f in EXPLAIN_FEATURES if f in rows]].rank(pct=True)
+        self.order = {f: rows[f].rank(ascending=False, method="min") for f in self.pct.columns}
+        self.score_rank = score.rank(ascending=False, method="min")
+
+    def support(self, sym: str) -> dict[str, float]:
+        r = self.rows
+        return {f: float(r.at[sym, f]) for f in EXPLAIN_FEATURES if f in r and np.isfinite(r.at[sym, f])}
+
+    def reason(self, sym: str, verb: str) -> str:
+        pct, n = self.pct, len(self.rows)
+        extremes = sorted(
+            pct.columns,
+            key=lambda f: -abs(float(pct.at[sym, f]) - 0.5) if np.isfinite(pct.at[sym, f]) else 0.0,
+        )[:3]
+        parts = [
+            f"{EXPLAIN_FEATURES[f]} {self.rows.at[sym, f]:+.3g} (#{int(self.order[f][sym])} of {n})"
+            for f in extremes
+            if np.isfinite(pct.at[sym, f])
+        ]
+        return (
+            f"{verb}: score {float(self.score[sym]):.2f}, #{int(self.score_rank[sym])} of {n} assets by "
+            "predicted risk-adjusted return; " + "; ".join(parts)
+        )
+
+    def suggestion(self, sym: str, action: str, confidence: float, verb: str) -> Suggestion:
+        return Suggestion(sym, action, confidence, self.reason(sym, verb), self.support(sym))
+
+    def asset_score(self, sym: str) -> AssetScore:
+        s = float(self.score[sym])
+        level = _risk_level(float(self.vol_rank[sym]))
+        return AssetScore(sym, s, float(self.light[sym]), level, _recommendation(s), self.support(sym))

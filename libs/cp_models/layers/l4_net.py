@@ -4,6 +4,7 @@ deterministic training loop and temperature-scaling calibration."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ class NetSpec:
 
 
 @contextmanager
-def deterministic_torch(seed: int, threads: int = 1):
+def deterministic_torch(seed: int, threads: int = 1) -> Iterator[torch.Generator]:
     """Seeded, single-threaded, deterministic kernels (same data + seed -> same weights)."""
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
@@ -61,7 +62,7 @@ def deterministic_torch(seed: int, threads: int = 1):
         torch.set_num_threads(prev_threads)
 
 
-def _batches(n: int, size: int, gen: torch.Generator | None):
+def _batches(n: int, size: int, gen: torch.Generator | None) -> Iterator[torch.Tensor]:
     order = torch.randperm(n, generator=gen) if gen is not None else torch.arange(n)
     for i in range(0, n, size):
         yield order[i : i + size]

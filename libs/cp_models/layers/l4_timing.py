@@ -31,6 +31,7 @@ from cp_models.layers.base import from_bytes, to_bytes
 from cp_models.layers.l4_meta import MetaLabelModel
 from cp_models.layers.l4_net import (
     NetSpec,
+    TimingNet,
     fit_temperature,
     logits_of,
     net_from_bytes,
@@ -134,6 +135,27 @@ class TimingAssessment:
         return asdict(self)
 
 
+MIN_OBSERVED_SHARE = 0.5
+
+
+def static_scaler(fit_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, std, used) of the static inputs over the fit rows. A column observed on fewer
+    than half of them (e.g. Fear & Greed before 2018) is not used: its standardized value is
+    0 at fit and at prediction time, instead of the raw index fed unscaled."""
+    finite = np.isfinite(fit_values)
+    used = (
+        finite.mean(axis=0) >= MIN_OBSERVED_SHARE if len(fit_values) else np.zeros(fit_values.shape[1], bool)
+    )
+    safe = np.where(finite, fit_values, 0.0)
+    n = np.maximum(finite.sum(axis=0), 1)
+    mean = safe.sum(axis=0) / n
+    var = (np.where(finite, fit_values - mean, 0.0) ** 2).sum(axis=0) / n
+    std = np.sqrt(var)
+    mean = np.where(used, mean, 0.0)
+    std = np.where(used & (std > 1e-9), std, 1.0)
+    return mean, std, used
+
+
 def position_weight(prob: float, vol_30d: float, exposure: float, cfg: L4Config) -> float:
     """Volatility targeting capped by fractional Kelly, scaled by the L1 exposure."""
     daily_vol = vol_30d / np.sqrt(ANNUALIZATION_DAYS) if np.isfinite(vol_30d) and vol_30d > 0 else np.nan
@@ -166,9 +188,10 @@ class TimingModel:
         self.voter_weights = voter_weights
         self.config = config
         self.meta = meta
-        self._net = None
+        self._net: TimingNet | None = None
         # the trading book's meta-label gate (``layers.l4_meta``), trained alongside
         self.meta_label: MetaLabelModel | None = None
+        self.static_used: np.ndarray | None = None
 
     def __getstate__(self) -> dict:
         d = dict(self.__dict__)
@@ -176,13 +199,16 @@ class TimingModel:
         return d
 
     @property
-    def net(self):
+    def net(self) -> TimingNet:
         if self._net is None:
             self._net = net_from_bytes(self.spec, self.state)
         return self._net
 
     def _static(self, rows: pd.DataFrame) -> np.ndarray:
         z = (rows[L4_STATIC].to_numpy("float64") - self.static_mean) / self.static_std
+        used = getattr(self, "static_used", None)
+        if used is not None:
+            z[:, ~used] = 0.0  # a column the fit window barely saw never reaches the network
         return np.nan_to_num(z, nan=0.0).astype("float32")
 
     # --- training -------------------------------------------------------------------
@@ -199,13 +225,10 @@ class TimingModel:
         split = uniq[int(len(uniq) * (1.0 - config.validation_share))]
         fit_mask = dates < split - pd.Timedelta(days=config.label_horizon)
         val_mask = dates >= split
-        static_all = rows[L4_STATIC].to_numpy("float64")
-        mean = np.nanmean(static_all[fit_mask], axis=0)
-        std = np.nanstd(static_all[fit_mask], axis=0)
-        mean = np.nan_to_num(mean, nan=0.0)
-        std = np.where(np.isfinite(std) & (std > 1e-9), std, 1.0)
+        mean, std, used = static_scaler(rows[L4_STATIC].to_numpy("float64")[fit_mask])
         spec = NetSpec(len(CHANNELS), len(L4_STATIC), config.hidden)
         proto = cls(spec, b"", mean, std, 1.0, {}, config, {})
+        proto.static_used = used
         seq = store.windows(rows.index, config.sequence_length)
         static = proto._static(rows)
         y = labels.to_numpy().astype("int64")
@@ -294,7 +317,7 @@ class TimingModel:
         macro = macro or {}
         probs = self.proba_from_window(window, row)
         d = self.decide(probs, row).iloc[0]
-        votes = {
+        votes: dict[str, dict[str, float | str]] = {
             v: {
                 "vote": {1: "long", -1: "short", 0: "hold"}[int(d[f"vote_{v}"])],
                 "weight": float(self.voter_weights.get(v, vt.MIN_WEIGHT)),

@@ -16,7 +16,7 @@ from cp_models.data import MarketData
 from cp_models.datasets import day_inputs, latest_inputs
 from cp_models.evaluation.ablations import FULL
 from cp_models.evaluation.walkforward import block_signals
-from cp_models.signals import SignalModels, TradeSignal, day_signals, resolve_exit
+from cp_models.signals import SignalModels, TradeSignal, apply_no_trade_band, day_signals, resolve_exit
 from cp_models.validation import Fold
 
 NO_COSTS = CostModel(0.0, 0.0)
@@ -94,6 +94,9 @@ def test_unresolved_signal_stays_open_and_missing_prices_end_it():
         97.0,
         "close",
     )
+    no_close = _candles([(100, 101, 99, np.nan)])
+    out = resolve_exit(_signal(horizon=5), no_close, NO_COSTS)
+    assert (out.status, out.exit_date, out.exit_price) == ("end_of_data", no_close.index[0], 100.0)
 
 
 def _market(c: pd.DataFrame) -> MarketData:
@@ -192,15 +195,17 @@ def test_the_signals_a_service_computes_for_a_day_are_the_backtest_entries(
     equal what a service computes from the history up to that day, and the backtest enters
     exactly those sizes at the next open."""
     _, test_start = trained
-    end = test_start + pd.Timedelta(days=20)
+    end = test_start + pd.Timedelta(days=48)
     fold = Fold(0, None, test_start, end)
     by_variant, _ = block_signals(signal_models, sim_datasets, fold, fast_config, (FULL,))
     backtest = by_variant[FULL.name]
     assert backtest, "the replay window must produce signals"
-    day = backtest[0].decided_at
-    live = day_signals(
-        signal_models, latest_inputs(sim_datasets.data.truncate(day), fast_config), fast_config
-    )
+    decided = sorted({s.decided_at for s in backtest})
+    # a decision whose previous week also had signals (so the no-trade band is exercised)
+    day = max(d for d in decided if d - pd.Timedelta(days=7) in decided)
+    previous = [s for s in backtest if s.decided_at == day - pd.Timedelta(days=7)]
+    inputs = latest_inputs(sim_datasets.data.truncate(day), fast_config)
+    live = day_signals(signal_models, inputs, fast_config, previous=previous)
     expected = [s for s in backtest if s.decided_at == day]
 
     def key(s: TradeSignal) -> tuple:
@@ -215,3 +220,12 @@ def test_the_signals_a_service_computes_for_a_day_are_the_backtest_entries(
     )
     opens = sim_datasets.data.open.loc[day + pd.Timedelta(days=1)]
     np.testing.assert_allclose(entered["entry_price"].to_numpy(), opens[entered["symbol"]].to_numpy())
+
+
+def test_no_trade_band_keeps_a_small_change_and_takes_a_large_one():
+    prev = [_signal(size=0.20), dataclasses.replace(_signal(size=0.30), symbol="Y")]
+    new = [_signal(size=0.21), dataclasses.replace(_signal(size=0.40), symbol="Y")]
+    out = {s.symbol: s.size for s in apply_no_trade_band(new, prev, 0.025)}
+    assert out == {"X": 0.20, "Y": 0.40}
+    big = [_signal(size=0.70), dataclasses.replace(_signal(size=0.31), symbol="Y")]
+    assert sum(s.size for s in apply_no_trade_band(big, prev, 0.025)) <= 1.0 + 1e-9

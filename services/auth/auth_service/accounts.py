@@ -82,7 +82,7 @@ class Accounts:
                 await self._refuse_last_admin(conn, user)
             updated = await repo.set_role(conn, user.id, role)
             assert updated is not None
-            await publish_user_changed(conn, updated, UserChange.ROLE_CHANGED)
+            await publish_user_changed(conn, updated, UserChange.ROLE_CHANGED, actor=actor, before=user)
             live = await repo.live_access_tokens(conn, user.id)
         await self.c.revoke_access(live)
         record(
@@ -108,7 +108,7 @@ class Accounts:
             updated = await repo.set_active(conn, user.id, active)
             assert updated is not None
             change = UserChange.REACTIVATED if active else UserChange.DEACTIVATED
-            await publish_user_changed(conn, updated, change)
+            await publish_user_changed(conn, updated, change, actor=actor, before=user)
         await self.c.revoke_access(live)
         event = SecurityEvent.REACTIVATED if active else SecurityEvent.DEACTIVATED
         record(event, actor_id=actor.user_id, user_id=user.id)

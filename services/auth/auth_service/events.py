@@ -13,6 +13,7 @@ from auth_service.domain.models import User
 from cp_common import topics
 from cp_common.kafka import outbox
 from cp_common.proto_enums import to_proto
+from cp_common.security import Principal
 from cryptopredict.common.v1 import users_pb2
 from cryptopredict.events.v1 import users_pb2 as user_events_pb2
 
@@ -25,20 +26,43 @@ class UserChange(StrEnum):
 
 
 def user_changed(
-    user: User, change: UserChange, *, at: datetime | None = None
+    user: User,
+    change: UserChange,
+    *,
+    at: datetime | None = None,
+    actor: Principal | None = None,
+    before: User | None = None,
 ) -> user_events_pb2.UserChanged:
+    """``actor`` and ``before``: the admin who made the change and the account before it (the
+    admin service's audit log records both)."""
     occurred_at = Timestamp()
     occurred_at.FromDatetime(at or datetime.now(UTC))
-    return user_events_pb2.UserChanged(
+    message = user_events_pb2.UserChanged(
         user_id=user.id,
-        kind=to_proto(user_events_pb2.UserChangeKind, change.value),  # type: ignore[arg-type]
+        kind=to_proto(user_events_pb2.UserChangeKind, change.value),
         email=user.email,
-        role=to_proto(users_pb2.Role, user.role.value),  # type: ignore[arg-type]
+        role=to_proto(users_pb2.Role, user.role.value),
         is_active=user.is_active,
         occurred_at=occurred_at,
     )
+    if actor is not None:
+        message.actor_user_id = actor.user_id
+        message.actor_email = actor.email
+        message.actor_role = to_proto(users_pb2.Role, actor.role.value)
+    if before is not None:
+        message.previous_role = to_proto(users_pb2.Role, before.role.value)
+        message.previous_is_active = before.is_active
+    return message
 
 
-async def publish_user_changed(conn: asyncpg.Connection, user: User, change: UserChange) -> str:
+async def publish_user_changed(
+    conn: asyncpg.Connection,
+    user: User,
+    change: UserChange,
+    *,
+    actor: Principal | None = None,
+    before: User | None = None,
+) -> str:
     """Enqueue the event inside ``conn``'s transaction; returns its event id."""
-    return await outbox.enqueue(conn, topics.USERS.name, user_changed(user, change), schema=SCHEMA)
+    message = user_changed(user, change, actor=actor, before=before)
+    return await outbox.enqueue(conn, topics.USERS.name, message, schema=SCHEMA)

@@ -35,7 +35,7 @@ def user_message(user: User) -> auth_pb2.User:
     message = auth_pb2.User(
         user_id=user.id,
         email=user.email,
-        role=to_proto(users_pb2.Role, user.role.value),  # type: ignore[arg-type]
+        role=to_proto(users_pb2.Role, user.role.value),
         is_active=user.is_active,
         created_at=_timestamp(user.created_at),
     )
@@ -72,7 +72,7 @@ class AuthGrpcService(auth_pb2_grpc.AuthServiceServicer):
             active=True,
             user_id=principal.user_id,
             email=principal.email,
-            role=to_proto(users_pb2.Role, principal.role.value),  # type: ignore[arg-type]
+            role=to_proto(users_pb2.Role, principal.role.value),
             jti=principal.jti,
             issued_at=_timestamp(principal.issued_at),
             expires_at=_timestamp(principal.expires_at),

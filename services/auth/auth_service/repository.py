@@ -65,7 +65,8 @@ async def user_by_id(conn: asyncpg.Connection, user_id: str, *, for_update: bool
 
 
 def _filter_sql(where: UserFilter) -> tuple[str, list[object]]:
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[object] = []
     if where.role is not None:
         args.append(where.role.value)
         clauses.append(f"role = ${len(args)}")

@@ -12,12 +12,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
-
-from auth_service.app import create_app
+from auth_service.api.deps import COMPONENTS_KEY
+from auth_service.app import SPEC
 from auth_service.components import AuthComponents
 from auth_service.settings import AuthSettings
+from cp_testing.apps import RunningApp, running_app
 
 PASSWORD = "Correct-Horse-9"
 #: Cheap argon2id parameters: tests hash hundreds of passwords.
@@ -29,17 +28,12 @@ def new_email(tag: str = "user") -> str:
 
 
 @dataclass
-class RunningAuth:
-    app: FastAPI
-    settings: AuthSettings
+class RunningAuth(RunningApp[AuthSettings]):
+    """The auth app in-process (``client(ip)`` from :class:`RunningApp`) and its components."""
 
     @property
     def components(self) -> AuthComponents:
-        return self.app.state.runtime.extras["auth"]
-
-    def client(self, ip: str = "127.0.0.1") -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app, client=(ip, 40000))
-        return httpx.AsyncClient(transport=transport, base_url="http://auth.test")
+        return self.runtime.extras[COMPONENTS_KEY]
 
     async def register(self, email: str | None = None, password: str = PASSWORD) -> dict[str, Any]:
         async with self.client() as client:
@@ -68,9 +62,8 @@ SettingsFactory = Callable[..., AuthSettings]
 
 @contextlib.asynccontextmanager
 async def running_auth(settings: AuthSettings) -> AsyncIterator[RunningAuth]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield RunningAuth(app, settings)
+    async with running_app(SPEC, settings) as running:
+        yield RunningAuth(running.app, running.settings)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from auth_testing import FAST_ARGON2, RunningAuth, SettingsFactory, running_auth
 
 from auth_service.settings import AuthSettings
+
+from .auth_testing import FAST_ARGON2, RunningAuth, SettingsFactory, running_auth
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from auth_testing import PASSWORD, RunningAuth, bearer, new_email, running_auth
+
+from .auth_testing import PASSWORD, RunningAuth, bearer, new_email, running_auth
 
 
 @pytest.mark.parametrize("role", ["casual", "professional"])

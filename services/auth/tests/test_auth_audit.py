@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from auth_testing import PASSWORD, bearer, new_email, running_auth
-
 from auth_service.audit import SecurityEvent
+
+from .auth_testing import PASSWORD, bearer, new_email, running_auth
 
 
 async def test_security_events_are_logged_and_counted_without_secrets(auth_settings, capsys) -> None:

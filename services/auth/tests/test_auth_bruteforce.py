@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from auth_testing import PASSWORD, RunningAuth, new_email, running_auth
 
 from auth_service.audit import LOGIN_ATTEMPTS
+
+from .auth_testing import PASSWORD, RunningAuth, new_email, running_auth
 
 IP_LIMIT = 45
 REAL_ARGON2 = {"auth_argon2_time_cost": 2, "auth_argon2_memory_kib": 32768, "auth_argon2_parallelism": 1}

@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer
-from auth_testing import RunningAuth, bearer, running_auth
 
 from cp_common import topics
 from cp_common.kafka import headers as kafka_headers
 from cryptopredict.auth.v1 import auth_pb2, auth_pb2_grpc
 from cryptopredict.common.v1 import users_pb2
 from cryptopredict.events.v1 import users_pb2 as user_events_pb2
+
+from .auth_testing import RunningAuth, bearer, running_auth
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,13 @@ async def test_account_changes_are_published_in_order(served: RunningAuth) -> No
     registered, role_changed, deactivated, _ = (message for message, _ in events)
     assert registered.email == user["email"] and registered.role == users_pb2.ROLE_CASUAL
     assert role_changed.role == users_pb2.ROLE_PROFESSIONAL and role_changed.is_active
+    # the admin who acted and the state before, for the admin service's audit log
+    assert not registered.actor_user_id
+    assert (
+        role_changed.actor_user_id == admin["user"]["id"] and role_changed.actor_role == users_pb2.ROLE_ADMIN
+    )
+    assert role_changed.previous_role == users_pb2.ROLE_CASUAL and role_changed.previous_is_active
+    assert deactivated.actor_user_id == admin["user"]["id"] and deactivated.previous_is_active
     assert not deactivated.is_active
     assert {h["event-type"] for _, h in events} == {"cryptopredict.events.v1.UserChanged"}
     assert len({h["event-id"] for _, h in events}) == 4

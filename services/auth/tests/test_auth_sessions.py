@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from auth_testing import PASSWORD, RunningAuth, bearer, new_email
 
 from cp_common.security.jwt_verifier import REQUIRED_CLAIMS
+
+from .auth_testing import PASSWORD, RunningAuth, bearer, new_email
 
 
 async def test_register_login_me_refresh_logout(auth: RunningAuth) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import jwt
 import pytest
-from auth_testing import RunningAuth, bearer, new_email, running_auth
 
 from auth_service.bootstrap import GENERATED_PASSWORD_FILE, BootstrapError
 from auth_service.domain.keys import KeyConfigurationError, generate_key
+
+from .auth_testing import RunningAuth, bearer, new_email, running_auth
 
 ADMIN_PASSWORD = "Bootstrap-Admin-42"
 

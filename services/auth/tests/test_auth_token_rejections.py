@@ -10,8 +10,9 @@ from typing import Any
 
 import jwt
 import pytest
-from auth_testing import RunningAuth, bearer, new_email
 from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from .auth_testing import RunningAuth, bearer, new_email
 
 ENVELOPE_KEYS = {"success", "error", "error_code", "timestamp", "request_id"}
 

@@ -2,7 +2,8 @@
 
 Start-up (after the shared runtime has migrated the schema and opened PostgreSQL, Redis and
 Kafka with its outbox relay): build the pipeline and the feed chosen by ``INGESTION_SOURCE``,
-write the sector taxonomy, and start the feed runner as a background task. With the synthetic
+write the sector taxonomy, and start the feed runner as a task the runtime watches (``/readyz``
+fails once it dies; it is cancelled at shutdown). With the synthetic
 feed (the fleet's default) start-up waits for the first backfill, so that when the service
 reports ready the fleet already has a market history to read; other feeds backfill in the
 background (a large directory or a live provider may take minutes).
@@ -11,7 +12,6 @@ background (a large directory or a live provider may take minutes).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from fastapi import FastAPI
@@ -29,7 +29,6 @@ from ingestion_service.storage import assets as asset_store
 log = logging.getLogger(__name__)
 
 RUNNER_KEY = "ingestion.runner"
-TASK_KEY = "ingestion.task"
 #: Feeds whose first backfill start-up waits for.
 BLOCKING_BACKFILL = {"synthetic"}
 
@@ -56,8 +55,7 @@ async def _start(runtime: Runtime) -> None:
         lock_ttl=settings.ingestion_live_lock_ttl_s,
     )
     runtime.extras[RUNNER_KEY] = runner
-    task = asyncio.create_task(runner.run(), name="ingestion-feed")
-    runtime.extras[TASK_KEY] = task
+    task = runtime.watch(asyncio.create_task(runner.run(), name="ingestion-feed"))
     if settings.ingestion_source in BLOCKING_BACKFILL:
         waits = {asyncio.create_task(runner.backfilled.wait()), asyncio.create_task(runner.failed.wait())}
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -66,14 +64,6 @@ async def _start(runtime: Runtime) -> None:
         if not runner.backfilled.is_set():
             task.cancel()
             raise RuntimeError(f"the first backfill failed: {runner.last_error!r}")
-
-
-async def _stop(runtime: Runtime) -> None:
-    task = runtime.extras.pop(TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
 
 
 def _grpc(runtime: Runtime, server: GrpcServer) -> None:
@@ -90,7 +80,6 @@ SPEC = ServiceSpec(
     routers=[market.router],
     grpc_services=_grpc,
     on_startup=_start,
-    on_shutdown=_stop,
 )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import asyncpg
 import grpc.aio
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cp_common.errors import BadRequest, NotFound
 from cp_common.grpc import GrpcServer
@@ -36,6 +38,19 @@ def _bounded(value: int, *, default: int, maximum: int, name: str) -> int:
     return value
 
 
+def _moment(message: Message, field: str) -> datetime | None:
+    """The request's ``field`` timestamp in UTC, None when unset; a timestamp outside the
+    representable years is INVALID_ARGUMENT (not an INTERNAL from the conversion)."""
+    if not message.HasField(field):
+        return None
+    stamp: Timestamp = getattr(message, field)
+    try:
+        moment = stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"{field} is not a valid timestamp") from None
+    return params.in_range(moment, field)
+
+
 def _interval(value: int) -> str:
     interval = events.PROTO_TO_INTERVAL.get(value)
     if interval is None:
@@ -54,7 +69,7 @@ class MarketDataGrpcService(pb_grpc.MarketDataServiceServicer):
         interval = _interval(request.interval)
         if not 1 <= request.lookback <= MAX_LOOKBACK:
             raise BadRequest(f"lookback must be between 1 and {MAX_LOOKBACK}")
-        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        end = _moment(request, "end_time")
         series = await candle_store.latest_candles(self.pool, symbols, interval, request.lookback, end)
         return pb.GetCandlesResponse(
             series=[
@@ -84,8 +99,8 @@ class MarketDataGrpcService(pb_grpc.MarketDataServiceServicer):
         self, request: pb.ListSnapshotsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListSnapshotsResponse:
         limit = _bounded(request.limit, default=DEFAULT_SNAPSHOTS, maximum=MAX_SNAPSHOTS, name="limit")
-        start = request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
-        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        start = _moment(request, "start_time")
+        end = _moment(request, "end_time")
         first, last = await params.snapshot_range(self.pool, start, end)
         rows = await snapshot_store.snapshots_between(self.pool, first, last, limit)
         return pb.ListSnapshotsResponse(snapshots=[events.snapshot_message(r) for r in rows])

@@ -1,24 +1,51 @@
-"""Helpers shared by the ingestion tests."""
+"""Helpers shared by the ingestion tests: the service run in-process, rows, table digests."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+import grpc
+import httpx
 import pandas as pd
 
+from cp_common.service import Runtime
 from cp_market.candles import Candle
+from cp_testing.apps import RunningApp, running_app
+from cryptopredict.market.v1 import market_data_pb2_grpc as pb_grpc
+from ingestion_service.app import SPEC, runner_of
+from ingestion_service.runner import FeedRunner
+from ingestion_service.settings import IngestionSettings
 
 
-async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await probe():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or probe}")
-        await asyncio.sleep(0.05)
+@dataclass
+class RunningIngestion:
+    """The ingestion service started in-process, with an HTTP client and a gRPC stub on it."""
+
+    running: RunningApp[IngestionSettings]
+    client: httpx.AsyncClient
+    stub: pb_grpc.MarketDataServiceStub
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.running.runtime
+
+    @property
+    def runner(self) -> FeedRunner:
+        return runner_of(self.runtime)
+
+
+@contextlib.asynccontextmanager
+async def running_ingestion(settings: IngestionSettings) -> AsyncIterator[RunningIngestion]:
+    async with running_app(SPEC, settings) as running:
+        async with (
+            running.client(base_url="http://ingestion") as client,
+            grpc.aio.insecure_channel(running.grpc_target) as channel,
+        ):
+            yield RunningIngestion(running, client, pb_grpc.MarketDataServiceStub(channel))
 
 
 def candle(

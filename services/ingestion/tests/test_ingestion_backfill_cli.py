@@ -13,10 +13,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from ingestion_testing import outbox_count, table_checksum
 
 from cp_market.dataset import load_candles
 from ingestion_service import SCHEMA
+
+from .ingestion_testing import outbox_count, table_checksum
 
 FOLDERS = ("daily/binance_spot_2017-2026", "market", "sentiment", "metadata")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from ingestion_testing import outbox_count, table_checksum
 
 from cp_common.db.pool import close_pool, create_pool
 from ingestion_service import SCHEMA
@@ -19,6 +18,8 @@ from ingestion_service.feeds.base import Feed
 from ingestion_service.feeds.replay import ReplayFeed
 from ingestion_service.feeds.synthetic import SyntheticFeed
 from ingestion_service.pipeline import IngestionPipeline, IngestResult
+
+from .ingestion_testing import outbox_count, table_checksum
 
 WALL = datetime(2024, 6, 10, 15, 20, tzinfo=UTC)  # the synthetic market's "now" at first start
 ORIGIN = datetime(2024, 5, 31, tzinfo=UTC)  # midnight, ten days earlier

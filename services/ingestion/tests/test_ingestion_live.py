@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from ingestion_testing import eventually
 
 from cp_common.cache import create_redis
 from cp_market.sources import RetryPolicy
 from cp_market.tests.fake_servers import T0_MS, DroppingKlineServer, FakeState, HttpServerThread, ws_kline
+from cp_testing.waiting import eventually
 from ingestion_service.feeds.live import LiveEndpoints, LiveFeed
 from ingestion_service.pipeline import IngestionPipeline
 from ingestion_service.runner import FeedRunner
@@ -152,13 +152,13 @@ async def test_only_one_replica_polls(
     ]
     tasks = [asyncio.create_task(r.run()) for r in runners]
     try:
-        await eventually(lambda: _any_backfilled(runners), timeout=20, what="a leader's backfill")
+        await eventually(lambda: _any_backfilled(runners), within=20, what="a leader's backfill")
         await asyncio.sleep(2.0)
         leaders = [r for r in runners if r.backfilled.is_set()]
         assert len(leaders) == 1, "both replicas polled"
         follower = runners[1 - runners.index(leaders[0])]
         tasks[runners.index(leaders[0])].cancel()  # the leader dies; its lock expires after the TTL
-        await eventually(lambda: _set(follower), timeout=20, what="the follower taking over")
+        await eventually(lambda: _set(follower), within=20, what="the follower taking over")
     finally:
         for task in tasks:
             task.cancel()

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pandas as pd
 import pytest
-from ingestion_testing import candle, outbox_count
 from prometheus_client import REGISTRY
 
 from cp_common import topics
@@ -16,6 +15,8 @@ from cp_market.candles import to_candle_frame
 from ingestion_service.feeds.base import MarketBatch
 from ingestion_service.pipeline import IngestionPipeline
 from ingestion_service.storage.snapshots import SNAPSHOT_FIELDS
+
+from .ingestion_testing import candle, outbox_count
 
 NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)
 CANDLES = topics.MARKET_CANDLES.name

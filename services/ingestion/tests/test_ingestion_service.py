@@ -11,19 +11,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from google.protobuf.timestamp_pb2 import Timestamp
-from ingestion_testing import eventually
 
 from cp_common import topics
 from cp_common.kafka import headers as h
+from cp_testing.apps import running_app
+from cp_testing.waiting import eventually
 from cryptopredict.common.v1 import market_pb2 as common
 from cryptopredict.market.v1 import market_data_pb2 as pb
-from cryptopredict.market.v1 import market_data_pb2_grpc as pb_grpc
-from ingestion_service.app import create_app, runner_of
+from ingestion_service.app import SPEC
 from ingestion_service.settings import IngestionSettings
+
+from .ingestion_testing import RunningIngestion, running_ingestion
 
 HISTORY_DAYS = 40
 
@@ -33,16 +34,15 @@ async def service(
     migrated_database: Callable[[], str],
     redis_url: str,
     kafka_bootstrap_servers: str,
-    free_port,
-    tmp_path_factory,
-) -> AsyncIterator[dict[str, Any]]:
-    grpc_port = free_port()
+    free_port: Callable[[], int],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[RunningIngestion]:
     settings = IngestionSettings(
         environment="test",
         database_url=migrated_database(),
         redis_url=redis_url,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
-        grpc_port=grpc_port,
+        grpc_port=free_port(),
         CP_STATE_DIR=tmp_path_factory.mktemp("ingestion-state"),
         ingestion_history_days=HISTORY_DAYS,
         ingestion_intraday_days=3,
@@ -51,37 +51,22 @@ async def service(
         ingestion_synthetic_speed=3600 * 2,
         ingestion_event_window_hours=2,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            httpx.AsyncClient(transport=transport, base_url="http://ingestion") as client,
-            grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel,
-        ):
-            yield {
-                "app": app,
-                "client": client,
-                "stub": pb_grpc.MarketDataServiceStub(channel),
-                "runtime": app.state.runtime,
-            }
+    async with running_ingestion(settings) as running:
+        yield running
 
 
-def _runner(service: dict[str, Any]):  # type: ignore[no-untyped-def]
-    return runner_of(service["runtime"])
-
-
-async def test_start_up_waits_for_the_synthetic_history(service: dict[str, Any]) -> None:
-    runner = _runner(service)
+async def test_start_up_waits_for_the_synthetic_history(service: RunningIngestion) -> None:
+    runner = service.runner
     assert runner.backfilled.is_set()
     stored = runner.last_backfill.summary()["candles_stored_by_interval"]
     assert stored["1d"]["inserted"] == 42 * HISTORY_DAYS
     assert stored["1h"]["inserted"] == 42 * 24 * 3 and stored["4h"]["inserted"] == 42 * 6 * 3
-    ready = await service["client"].get("/readyz")
+    ready = await service.client.get("/readyz")
     assert ready.status_code == 200
 
 
-async def test_assets_and_sectors(service: dict[str, Any]) -> None:
-    client = service["client"]
+async def test_assets_and_sectors(service: RunningIngestion) -> None:
+    client = service.client
     body = (await client.get("/api/v1/market/assets", params={"limit": 5})).json()
     assert body["success"] is True and body["data"]["count"] == 5
     ranks = [a["market_cap_rank"] for a in body["data"]["assets"]]
@@ -97,8 +82,8 @@ async def test_assets_and_sectors(service: dict[str, Any]) -> None:
     assert detail["symbol"] == "ETH" and {c["interval"] for c in detail["coverage"]} == {"1h", "4h", "1d"}
 
 
-async def test_candles_for_a_symbol(service: dict[str, Any]) -> None:
-    client = service["client"]
+async def test_candles_for_a_symbol(service: RunningIngestion) -> None:
+    client = service.client
     body = (await client.get("/api/v1/market/candles/BTC", params={"interval": "1d", "limit": 10})).json()
     data = body["data"]
     assert data["symbol"] == "BTC" and data["count"] == 10 and data["truncated"] is True
@@ -120,31 +105,106 @@ async def test_candles_for_a_symbol(service: dict[str, Any]) -> None:
     assert [c["open_time"] for c in ranged["candles"]] == times[:3] and ranged["truncated"] is False
 
 
+CANDLES = "/api/v1/market/candles/BTC"
+SNAPSHOTS = "/api/v1/market/snapshots"
+ASSETS = "/api/v1/market/assets"
+
+
 @pytest.mark.parametrize(
-    ("path", "query", "status", "message"),
+    ("path", "query", "status", "field", "message"),
     [
-        ("/api/v1/market/candles/BTC", {"interval": "5m"}, 400, "interval must be one of 1h, 4h, 1d"),
-        ("/api/v1/market/candles/BT-C", {}, 400, "symbol must be 1 to 20 letters or digits"),
-        ("/api/v1/market/candles/NOPE", {}, 404, "Symbol NOPE not found"),
-        ("/api/v1/market/candles/BTC", {"start": "2024-01-01", "end": "2025-06-01"}, 400, "365 days"),
-        ("/api/v1/market/candles/BTC", {"start": "2024-02-01", "end": "2024-01-01"}, 400, "not be after"),
-        ("/api/v1/market/candles/BTC", {"start": "yesterday-ish"}, 400, "ISO 8601"),
-        ("/api/v1/market/candles/BTC", {"limit": 0}, 400, "limit must be between 1 and 1000"),
-        ("/api/v1/market/assets", {"sector": "casinos"}, 400, "unknown sector"),
-        ("/api/v1/market/assets/ZZZ", {}, 404, "Symbol ZZZ not found"),
+        (CANDLES, {"interval": "5m"}, 422, "query.interval", "'1h', '4h' or '1d'"),
+        ("/api/v1/market/candles/BT-C", {}, 422, "path.symbol", "should match pattern"),
+        ("/api/v1/market/candles/NOPE", {}, 404, None, "Symbol NOPE not found"),
+        (CANDLES, {"start": "2023-01-01", "end": "2024-06-01"}, 422, "query.end", "365 days"),
+        (CANDLES, {"start": "2023-02-01", "end": "2023-01-01"}, 422, "query.end", "not be after"),
+        (CANDLES, {"start": "yesterday-ish"}, 422, "query.start", "datetime"),
+        (CANDLES, {"limit": 0}, 422, "query.limit", "greater than or equal to 1"),
+        (CANDLES, {"limit": "abc"}, 422, "query.limit", "valid integer"),
+        (ASSETS, {"sector": "casinos"}, 422, "query.sector", "unknown sector"),
+        ("/api/v1/market/assets/ZZZ", {}, 404, None, "Symbol ZZZ not found"),
     ],
 )
 async def test_bad_requests_get_clear_errors_in_the_envelope(
-    service: dict[str, Any], path: str, query: dict[str, object], status: int, message: str
+    service: RunningIngestion,
+    path: str,
+    query: dict[str, object],
+    status: int,
+    field: str | None,
+    message: str,
 ) -> None:
-    response = await service["client"].get(path, params=query)
+    response = await service.client.get(path, params=query)
     body = response.json()
     assert response.status_code == status, body
-    assert body["success"] is False and body["error_code"] == status and message in body["error"]
+    assert body["success"] is False and body["error_code"] == status
+    if field is None:
+        assert message in body["error"]
+    else:
+        assert [d["field"] for d in body["details"]] == [field], body
+        assert message in body["details"][0]["message"], body
 
 
-async def test_overview_and_snapshot_history(service: dict[str, Any]) -> None:
-    client = service["client"]
+HUGE = "9" * 400
+#: Bad values for every query and path parameter of /api/v1/market: out-of-range dates,
+#: NUL and other control characters, huge numbers.
+BAD_VALUES: list[tuple[str, dict[str, str]]] = [
+    *[
+        (path, {name: value})
+        for path in (CANDLES, SNAPSHOTS)
+        for name in ("start", "end")
+        for value in (
+            "0001-01-01",
+            "9999-12-31T23:59:59-23:59",
+            "1969-12-31T23:59:59Z",
+            "2100-01-02",
+            "10000-01-01",
+            "20240131",
+            HUGE,
+            "-" + HUGE,
+            "2024-01-01\x00",
+            "\x00",
+            "2024-01-01T00:00:00\x1b[0m",
+            "NaN",
+        )
+    ],
+    *[
+        (path, {"limit": value})
+        for path in (CANDLES, SNAPSHOTS, ASSETS)
+        for value in (HUGE, "-" + HUGE, "1e3", "0", "1001", "1\x00", "")
+    ],
+    *[(CANDLES, {"interval": value}) for value in ("1d\x00", "\x7f", "1D", HUGE)],
+    *[(ASSETS, {"sector": value}) for value in ("defi\x00", "\x01", " ", "d" * 5000)],
+    *[("/api/v1/market/candles/" + value, {}) for value in ("BTC%00", "B%0aTC", "X" * 21, HUGE)],
+    *[("/api/v1/market/assets/" + value, {}) for value in ("BTC%00", "%1b", "X" * 21)],
+]
+
+
+@pytest.mark.parametrize(("path", "query"), BAD_VALUES)
+async def test_every_parameter_refuses_bad_values_with_a_422(
+    service: RunningIngestion, path: str, query: dict[str, str]
+) -> None:
+    response = await service.client.get(path, params=query)
+    body = response.json()
+    assert response.status_code == 422, (path, query, body)
+    assert body["success"] is False and body["error_code"] == 422 and body["details"], body
+
+
+async def test_an_empty_sector_means_no_filter(service: RunningIngestion) -> None:
+    unfiltered = (await service.client.get(ASSETS, params={"limit": 50})).json()["data"]
+    empty = await service.client.get(ASSETS, params={"sector": "", "limit": 50})
+    assert empty.status_code == 200 and empty.json()["data"]["count"] == unfiltered["count"] > 19
+
+
+async def test_moments_at_the_edges_of_the_range_are_accepted(service: RunningIngestion) -> None:
+    client = service.client
+    for query in ({"start": "1970-01-01"}, {"end": "2100-01-01T00:00:00Z"}, {"start": "2099-06-01"}):
+        for path in (CANDLES, SNAPSHOTS):
+            response = await client.get(path, params=query)
+            assert response.status_code == 200, (path, query, response.text)
+
+
+async def test_overview_and_snapshot_history(service: RunningIngestion) -> None:
+    client = service.client
     data = (await client.get("/api/v1/market/overview")).json()["data"]
     assert data["total_market_cap"] > 0 and 0 < data["btc_dominance"] < 100
     assert 0 < data["eth_dominance"] < data["btc_dominance"] and data["stablecoin_dominance"] > 0
@@ -156,8 +216,8 @@ async def test_overview_and_snapshot_history(service: dict[str, Any]) -> None:
     assert taken == sorted(taken) and datetime.fromisoformat(taken[-1]).hour == 0
 
 
-async def test_grpc_batched_candles(service: dict[str, Any]) -> None:
-    stub = service["stub"]
+async def test_grpc_batched_candles(service: RunningIngestion) -> None:
+    stub = service.stub
     reply = await stub.GetCandles(
         pb.GetCandlesRequest(symbols=["ETH", "BTC", "NOPE"], interval=common.INTERVAL_1H, lookback=24),
         timeout=5,
@@ -179,8 +239,8 @@ async def test_grpc_batched_candles(service: dict[str, Any]) -> None:
     assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_grpc_snapshots_and_universe(service: dict[str, Any]) -> None:
-    stub = service["stub"]
+async def test_grpc_snapshots_and_universe(service: RunningIngestion) -> None:
+    stub = service.stub
     latest = (await stub.GetLatestSnapshot(pb.GetLatestSnapshotRequest(top_assets=5), timeout=5)).snapshot
     assert latest.total_market_cap_usd > 0 and len(latest.assets) == 5
     assert latest.assets[0].symbol == "BTC" and latest.assets[0].price_usd > 0
@@ -194,9 +254,9 @@ async def test_grpc_snapshots_and_universe(service: dict[str, Any]) -> None:
 
 
 async def test_the_accelerated_market_publishes_closed_candles_to_kafka(
-    service: dict[str, Any], kafka_bootstrap_servers: str, unique_name
+    service: RunningIngestion, kafka_bootstrap_servers: str, unique_name
 ) -> None:
-    pool = service["runtime"].pool
+    pool = service.runtime.pool
     consumer = AIOKafkaConsumer(
         topics.MARKET_CANDLES.name,
         bootstrap_servers=kafka_bootstrap_servers,
@@ -205,7 +265,7 @@ async def test_the_accelerated_market_publishes_closed_candles_to_kafka(
     )
     await consumer.start()
     try:
-        await eventually(lambda: _assigned(consumer), timeout=30, what="partition assignment")
+        await eventually(lambda: _assigned(consumer), within=30, what="partition assignment")
         before = await pool.fetchval("SELECT max(open_time) FROM candles WHERE interval = '1h'")
         received: list[Any] = []
         deadline = asyncio.get_running_loop().time() + 30
@@ -248,11 +308,7 @@ async def test_reads_need_a_token_when_not_public(
         ingestion_data_dir=tmp_path_factory.mktemp("no-data"),
         CP_STATE_DIR=tmp_path_factory.mktemp("state"),
     )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with running_app(SPEC, settings) as running, running.client() as client:
         anonymous = await client.get("/api/v1/market/assets")
         forged = await client.get("/api/v1/market/candles/BTC", headers={"Authorization": "Bearer not-a-jwt"})
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "missing bearer token"

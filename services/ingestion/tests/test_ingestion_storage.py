@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pandas as pd
 import pytest
-from ingestion_testing import candle
 
 from cp_market.candles import to_candle_frame
 from cp_market.simulator import MarketSimulator
@@ -19,6 +18,8 @@ from ingestion_service.storage.bulk import (
     upsert_candles,
     upsert_candles_executemany,
 )
+
+from .ingestion_testing import candle
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

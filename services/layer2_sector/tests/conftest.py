@@ -30,6 +30,8 @@ async def layer2(
         grpc_port=free_port(),
         jwks_url="http://jwks.invalid/.well-known/jwks.json",
         layer_model_poll_s=60.0,
+        # the read model is filled by the fixture; the session's broker carries other tests' candles
+        layer_consume_market_events=False,
     )
     async with run_layer(SPEC, settings, LocalTokens()) as running:
         yield running

@@ -52,7 +52,7 @@ def reason(asset: AssetScore, rank: int, count: int) -> str:
 
 
 def _assessment(
-    asset: AssetScore, tier: int, sector: str, rank: int, count: int
+    asset: AssetScore, tier: watchlists.WatchlistTier, sector: str, rank: int, count: int
 ) -> asset_pb2.AssetAssessment:
     return asset_pb2.AssetAssessment(
         symbol=asset.symbol,

@@ -19,10 +19,15 @@ SERVICE_NAME = "cryptopredict.analysis.v1.AssetSelectionService"
 
 async def previous_tier1_scores(kit: LayerKit) -> dict[str, float]:
     """Tier-1 scores of the latest stored run (a drop since then suggests a demotion)."""
-    latest = await kit.results.latest()
-    if latest is None:
-        return {}
-    return {a["symbol"]: a["score"] for a in latest.view.get("assets", []) if a.get("tier") == "tier1"}
+    rows = await kit.runtime.require_pool().fetch(
+        """
+        SELECT a->>'symbol' AS symbol, (a->>'score')::float8 AS score
+        FROM (SELECT view FROM layer_results ORDER BY created_at DESC LIMIT 1) latest,
+             jsonb_array_elements(latest.view->'assets') a
+        WHERE a->>'tier' = 'tier1'
+        """
+    )
+    return {r["symbol"]: r["score"] for r in rows}
 
 
 async def watchlist_of(kit: LayerKit, request: asset_pb2.SelectAssetsRequest) -> Watchlist:

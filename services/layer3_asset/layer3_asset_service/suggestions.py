@@ -10,6 +10,7 @@ in the result with ``published = false`` and the open suggestion's id).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -25,28 +26,37 @@ from cryptopredict.events.v1 import watchlists_pb2 as events
 CLOSING_DECISIONS = (watchlists_pb2.REVIEW_DECISION_APPROVE, watchlists_pb2.REVIEW_DECISION_REJECT)
 
 
-async def _open(conn: asyncpg.Connection, suggestion: asset_pb2.WatchlistSuggestion) -> str | None:
-    """Open a row for ``suggestion``; its new id, or None when one is open already."""
-    suggestion_id = await conn.fetchval(
-        """
-        INSERT INTO open_suggestions (symbol, suggestion_type, suggestion_id, confidence)
-        VALUES ($1, $2, $3, $4) ON CONFLICT (symbol, suggestion_type) DO NOTHING RETURNING suggestion_id
-        """,
-        suggestion.symbol,
-        suggestion.suggestion_type,
-        uuid.uuid4(),
-        suggestion.confidence,
-    )
-    return str(suggestion_id) if suggestion_id else None
+#: Opens a row for every suggestion that has none, in one statement; for each suggestion its
+#: id (new or the open one's) and whether it was opened now. The outer SELECT does not see the
+#: CTE's inserts, so a new row is found through ``opened`` and an existing one through ``open``.
+OPEN_ALL = """
+WITH wanted AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::float8[]) AS w(symbol, suggestion_type, confidence)
+), opened AS (
+    INSERT INTO open_suggestions (symbol, suggestion_type, suggestion_id, confidence)
+    SELECT symbol, suggestion_type, gen_random_uuid(), confidence FROM wanted
+    ON CONFLICT (symbol, suggestion_type) DO NOTHING
+    RETURNING symbol, suggestion_type, suggestion_id
+)
+SELECT w.symbol, w.suggestion_type, coalesce(n.suggestion_id, o.suggestion_id) AS suggestion_id,
+       n.suggestion_id IS NOT NULL AS is_new
+FROM wanted w
+LEFT JOIN opened n USING (symbol, suggestion_type)
+LEFT JOIN open_suggestions o USING (symbol, suggestion_type)
+"""
 
 
-async def _existing(conn: asyncpg.Connection, suggestion: asset_pb2.WatchlistSuggestion) -> str:
-    value = await conn.fetchval(
-        "SELECT suggestion_id FROM open_suggestions WHERE symbol = $1 AND suggestion_type = $2",
-        suggestion.symbol,
-        suggestion.suggestion_type,
+async def open_suggestions(
+    conn: asyncpg.Connection, suggestions: Sequence[asset_pb2.WatchlistSuggestion]
+) -> dict[tuple[str, int], tuple[str, bool]]:
+    """(symbol, type) -> (suggestion id, opened now) for every suggestion."""
+    rows = await conn.fetch(
+        OPEN_ALL,
+        [s.symbol for s in suggestions],
+        [s.suggestion_type for s in suggestions],
+        [s.confidence for s in suggestions],
     )
-    return str(value)
+    return {(r["symbol"], r["suggestion_type"]): (str(r["suggestion_id"]), r["is_new"]) for r in rows}
 
 
 def _event(
@@ -75,11 +85,12 @@ def deduplicate(reopen_after: timedelta) -> Finalize:
         if not isinstance(response, asset_pb2.SelectAssetsResponse):
             raise TypeError("Layer 3 stores SelectAssetsResponse")
         published = []
+        opened = await open_suggestions(conn, response.analysis.suggestions)
         for suggestion in response.analysis.suggestions:
-            new_id = await _open(conn, suggestion)
-            suggestion.published = new_id is not None
-            suggestion.suggestion_id = new_id or await _existing(conn, suggestion)
-            if new_id is not None:
+            suggestion.suggestion_id, suggestion.published = opened[
+                (suggestion.symbol, suggestion.suggestion_type)
+            ]
+            if suggestion.published:
                 published.append(_event(pending, suggestion))
         by_key = {
             (s.symbol, from_proto(watchlists_pb2.SuggestionType, s.suggestion_type)): s

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from google.protobuf.struct_pb2 import Struct
@@ -32,7 +33,7 @@ def _number(value: float | None) -> float:
     return NAN if value is None else float(value)
 
 
-def _context(values: dict[str, object]) -> Struct:
+def _context(values: Mapping[str, Any]) -> Struct:
     struct = Struct()
     # Struct holds JSON values: numbers that are not finite have no JSON form.
     struct.update(
@@ -64,24 +65,24 @@ def signal_message(signal: SignalRecord) -> signals_pb2.Signal:
     return signals_pb2.Signal(
         signal_id=str(signal.id),
         symbol=signal.symbol,
-        signal_type=to_proto(signals_pb2.SignalType, signal.signal_type),  # type: ignore[arg-type]
-        status=to_proto(signals_pb2.SignalStatus, signal.status),  # type: ignore[arg-type]
+        signal_type=to_proto(signals_pb2.SignalType, signal.signal_type),
+        status=to_proto(signals_pb2.SignalStatus, signal.status),
         entry_price=signal.entry_fill_price or signal.entry_price,
         target_price=signal.target_price,
         stop_loss=signal.stop_loss,
         confidence=_number(signal.confidence),
-        risk_level=to_proto(analysis_pb2.RiskLevel, signal.risk_level),  # type: ignore[arg-type]
+        risk_level=to_proto(analysis_pb2.RiskLevel, signal.risk_level),
         risk_reward_ratio=signal.risk_reward_ratio,
         position_size=signal.position_size,
         time_horizon_hours=signal.time_horizon_hours,
         generated_at=timestamp(signal.generated_at),
         expires_at=timestamp(signal.expires_at),
         ai_analysis=signal.ai_analysis,
-        market_regime=regime,  # type: ignore[arg-type]
+        market_regime=regime,
         votes=[
             signals_pb2.SignalVote(
                 voter=v.voter,
-                action=to_proto(signals_pb2.VoteAction, v.action),  # type: ignore[arg-type]
+                action=to_proto(signals_pb2.VoteAction, v.action),
                 confidence=v.confidence,
                 weight=v.weight,
             )
@@ -111,7 +112,7 @@ def closed(signal: SignalRecord) -> events.SignalChanged:
     return events.SignalChanged(
         signal=signal_message(signal),
         closed=events.SignalClosed(
-            final_status=to_proto(signals_pb2.SignalStatus, signal.status),  # type: ignore[arg-type]
+            final_status=to_proto(signals_pb2.SignalStatus, signal.status),
             exit_price=_number(signal.exit_price),
             closed_at=timestamp(signal.closed_at) if signal.closed_at else None,
             return_pct=_number(signal.net_return),

@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from timing_testing import FAST_ARGON2, AuthServer, serving
 
 from auth_service.app import create_app as create_auth_app
 from auth_service.settings import AuthSettings
@@ -19,6 +18,8 @@ from cp_common.db.pool import close_pool, create_pool
 from cp_fleet.embedded import find_free_port
 from cp_market.dataset import default_data_dir
 from layer4_timing_service import MIGRATIONS_DIR, SCHEMA
+
+from .timing_testing import FAST_ARGON2, AuthServer, serving
 
 
 @pytest.fixture(scope="session")

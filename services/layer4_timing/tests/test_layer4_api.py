@@ -11,7 +11,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from timing_testing import (
+
+from cp_fleet.embedded import find_free_port
+from layer4_timing_service.settings import TimingSettings
+from layer4_timing_service.storage import signals as store
+from layer4_timing_service.storage.signals import Closing
+
+from .timing_testing import (
     AuthServer,
     RunningTiming,
     bearer,
@@ -24,11 +30,6 @@ from timing_testing import (
     store_signal,
     until,
 )
-
-from cp_fleet.embedded import find_free_port
-from layer4_timing_service.settings import TimingSettings
-from layer4_timing_service.storage import signals as store
-from layer4_timing_service.storage.signals import Closing
 
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from timing_testing import FEE, SLIPPAGE, daily_bars
 
 from cp_models.backtest.costs import CostModel
 from cp_models.data import MarketData
 from cp_models.signals import TradeSignal, resolve_exit
 from layer4_timing_service.exit_rules import Bar, follow
+
+from .timing_testing import FEE, SLIPPAGE, daily_bars
 
 COSTS = CostModel(FEE, SLIPPAGE)
 DAY0 = pd.Timestamp("2024-01-02", tz="UTC")

@@ -19,7 +19,6 @@ import grpc
 import pandas as pd
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from timing_testing import RunningTiming, group_starts_at_the_end, running_timing, until
 
 from cp_common.grpc import create_channel
 from cp_fleet.embedded import find_free_port
@@ -40,6 +39,8 @@ from ingestion_service.settings import IngestionSettings
 from layer4_timing_service import SCHEMA
 from layer4_timing_service.model_adapter import CONFIG
 from layer4_timing_service.settings import TimingSettings
+
+from .timing_testing import RunningTiming, group_starts_at_the_end, running_timing, until
 
 pytestmark = pytest.mark.slow
 

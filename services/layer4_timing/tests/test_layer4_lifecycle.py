@@ -10,16 +10,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from timing_testing import (
-    FEE,
-    SLIPPAGE,
-    candle_event,
-    daily_bars,
-    feed,
-    long_net,
-    new_signal,
-    store_signal,
-)
 
 from cp_common.kafka.consumer import PermanentError
 from cp_models.backtest.costs import CostModel
@@ -31,6 +21,17 @@ from layer4_timing_service.storage import evidence
 from layer4_timing_service.storage import paper as paper_store
 from layer4_timing_service.storage import signals as store
 from layer4_timing_service.storage.paper import RiskSettings
+
+from .timing_testing import (
+    FEE,
+    SLIPPAGE,
+    candle_event,
+    daily_bars,
+    feed,
+    long_net,
+    new_signal,
+    store_signal,
+)
 
 DECISION = date(2023, 3, 1)  # BTC closed at 23628.97
 ENTRY = 23629.76  # BTC open on 2023-03-02, the fill of a decision taken at the close of 03-01

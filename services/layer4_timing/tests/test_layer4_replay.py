@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from timing_testing import (
+
+from cp_fleet.embedded import find_free_port
+from cryptopredict.events.v1.signals_pb2 import SignalChanged
+from ingestion_service.app import create_app as create_ingestion_app
+from ingestion_service.settings import IngestionSettings
+from layer4_timing_service.settings import TimingSettings
+from layer4_timing_service.storage import signals as store
+
+from .timing_testing import (
     AuthServer,
     RunningTiming,
     bearer,
@@ -25,13 +33,6 @@ from timing_testing import (
     store_signal,
     until,
 )
-
-from cp_fleet.embedded import find_free_port
-from cryptopredict.events.v1.signals_pb2 import SignalChanged
-from ingestion_service.app import create_app as create_ingestion_app
-from ingestion_service.settings import IngestionSettings
-from layer4_timing_service.settings import TimingSettings
-from layer4_timing_service.storage import signals as store
 
 pytestmark = pytest.mark.slow
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 import grpc.aio
@@ -21,6 +20,16 @@ SERVICE = "cptest.v1.ProbeService"
 
 def method(name: str) -> str:
     return f"/{SERVICE}/{name}"
+
+
+def unary(channel: grpc.aio.Channel, path: str) -> grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]:
+    """A raw-bytes unary call (no serializers) on ``path``."""
+    return channel.unary_unary(path)
+
+
+def unary_stream(channel: grpc.aio.Channel, path: str) -> grpc.aio.UnaryStreamMultiCallable[bytes, bytes]:
+    """A raw-bytes server-streaming call (no serializers) on ``path``."""
+    return channel.unary_stream(path)
 
 
 async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
@@ -72,14 +81,6 @@ def probe_handler() -> grpc.GenericRpcHandler:
 def sample(name: str, **labels: str) -> float:
     """Current value of a sample in the default Prometheus registry (0 when absent)."""
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-async def eventually(predicate: Callable[[], bool], within: float = 2.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def make_server(**kwargs: object) -> GrpcServer:

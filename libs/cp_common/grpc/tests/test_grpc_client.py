@@ -20,14 +20,15 @@ from cp_common.errors import (
 )
 from cp_common.grpc import GrpcServer, create_channel, http_status_for, service_error_from_rpc_error
 from cp_common.grpc.client_interceptors import DefaultDeadlineInterceptor
+from cp_testing.waiting import eventually
 
-from .conftest import SERVICE, eventually, method, sample
+from .conftest import SERVICE, method, sample, unary
 
 
 async def test_explicit_deadline_cuts_a_slow_call(channel: grpc.aio.Channel) -> None:
     started = time.monotonic()
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary(method("Sleep"))(b"3", timeout=0.2)
+        await unary(channel, method("Sleep"))(b"3", timeout=0.2)
     assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
     assert time.monotonic() - started < 1.5
 
@@ -40,12 +41,12 @@ async def test_default_deadline_applies_when_the_caller_sets_none(grpc_server: G
     try:
         started = time.monotonic()
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await channel.unary_unary(method("Sleep"))(b"3")
+            await unary(channel, method("Sleep"))(b"3")
         elapsed = time.monotonic() - started
         assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
         assert 0.2 < elapsed < 1.5
         # An explicit, longer timeout still wins over the default.
-        assert await channel.unary_unary(method("Sleep"))(b"0.5", timeout=3) == b"woke"
+        assert await unary(channel, method("Sleep"))(b"0.5", timeout=3) == b"woke"
     finally:
         await channel.close()
     assert sample("grpc_client_handled_total", **labels) == client_before + 1
@@ -76,10 +77,10 @@ async def test_client_metrics_count_calls(channel: grpc.aio.Channel) -> None:
     fail_labels = {"grpc_service": SERVICE, "grpc_method": "Fail", "grpc_code": "NOT_FOUND"}
     not_found = sample("grpc_client_handled_total", **fail_labels)
 
-    await channel.unary_unary(method("Echo"))(b"x")
-    await channel.unary_unary(method("Echo"))(b"y")
+    await unary(channel, method("Echo"))(b"x")
+    await unary(channel, method("Echo"))(b"y")
     with pytest.raises(grpc.aio.AioRpcError):
-        await channel.unary_unary(method("Fail"))(b"not_found")
+        await unary(channel, method("Fail"))(b"not_found")
 
     assert sample("grpc_client_started_total", **labels) == started + 2
     assert sample("grpc_client_handled_total", grpc_code="OK", **labels) == ok + 2
@@ -89,14 +90,14 @@ async def test_client_metrics_count_calls(channel: grpc.aio.Channel) -> None:
 
 async def test_rpc_errors_become_service_errors(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary(method("Fail"))(b"not_found")
+        await unary(channel, method("Fail"))(b"not_found")
     converted = service_error_from_rpc_error(caught.value, service="Layer 4 service")
     assert isinstance(converted, NotFound)
     assert converted.status_code == 404
     assert converted.message == "Signal not found"
 
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary(method("Sleep"))(b"2", timeout=0.1)
+        await unary(channel, method("Sleep"))(b"2", timeout=0.1)
     converted = service_error_from_rpc_error(caught.value, service="Layer 1 service")
     assert isinstance(converted, DeadlineExceeded)
     assert converted.status_code == 504
@@ -107,7 +108,7 @@ async def test_unreachable_service_becomes_unavailable() -> None:
     channel = create_channel("127.0.0.1:1", default_timeout=2)
     try:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await channel.unary_unary(method("Echo"))(b"")
+            await unary(channel, method("Echo"))(b"")
     finally:
         await channel.close()
     converted = service_error_from_rpc_error(caught.value, service="Layer 1 service")
@@ -118,7 +119,7 @@ async def test_unreachable_service_becomes_unavailable() -> None:
 
 async def test_internal_details_are_not_passed_on(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary(method("Fail"))(b"crash")
+        await unary(channel, method("Fail"))(b"crash")
     converted = service_error_from_rpc_error(caught.value)
     assert type(converted) is ServiceError
     assert converted.status_code == 500

@@ -15,8 +15,9 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from cp_common.context import request_id_var
 from cp_common.grpc import GrpcServer, create_channel
 from cp_common.grpc.server_interceptors import INTERNAL_ERROR_MESSAGE
+from cp_testing.waiting import eventually
 
-from .conftest import SERVICE, eventually, make_server, method, sample
+from .conftest import SERVICE, make_server, method, sample, unary, unary_stream
 
 
 async def test_health_reports_serving_for_server_and_each_service(channel: grpc.aio.Channel) -> None:
@@ -77,7 +78,7 @@ async def test_graceful_stop_lets_in_flight_calls_finish() -> None:
     await server.start()
     channel = create_channel(server.address)
     try:
-        in_flight = asyncio.ensure_future(channel.unary_unary(method("Sleep"))(b"0.3"))
+        in_flight = asyncio.ensure_future(unary(channel, method("Sleep"))(b"0.3"))
         await asyncio.sleep(0.1)
         await server.stop(grace=2.0)
         assert await in_flight == b"woke"
@@ -113,7 +114,7 @@ async def test_errors_map_to_status_codes(
         "grpc_server_handled_total", grpc_service=SERVICE, grpc_method="Fail", grpc_code=code.name
     )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary(method("Fail"))(kind.encode())
+        await unary(channel, method("Fail"))(kind.encode())
     assert caught.value.code() is code
     assert caught.value.details() == details
     assert "hunter2" not in (caught.value.details() or "")
@@ -128,7 +129,7 @@ async def test_unexpected_error_is_logged_not_leaked(
 ) -> None:
     with caplog.at_level("ERROR", logger="cp_common.grpc.server_interceptors"):
         with pytest.raises(grpc.aio.AioRpcError):
-            await channel.unary_unary(method("Fail"))(b"crash")
+            await unary(channel, method("Fail"))(b"crash")
     assert any("/cptest.v1.ProbeService/Fail" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
@@ -139,7 +140,7 @@ async def test_server_metrics_count_started_handled_and_latency(channel: grpc.ai
     observed = sample("grpc_server_handling_seconds_count", **labels)
 
     for _ in range(3):
-        assert await channel.unary_unary(method("Echo"))(b"ping") == b"ping"
+        assert await unary(channel, method("Echo"))(b"ping") == b"ping"
 
     assert sample("grpc_server_started_total", **labels) == started + 3
     assert sample("grpc_server_handled_total", grpc_code="OK", **labels) == handled + 3
@@ -148,7 +149,7 @@ async def test_server_metrics_count_started_handled_and_latency(channel: grpc.ai
 
 async def test_unknown_method_is_unimplemented_and_not_counted(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary("/cptest.v1.ProbeService/Nope")(b"")
+        await unary(channel, "/cptest.v1.ProbeService/Nope")(b"")
     assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
     assert sample("grpc_server_started_total", grpc_service=SERVICE, grpc_method="Nope") == 0
 
@@ -156,7 +157,7 @@ async def test_unknown_method_is_unimplemented_and_not_counted(channel: grpc.aio
 async def test_request_id_and_caller_propagate_end_to_end(channel: grpc.aio.Channel) -> None:
     token = request_id_var.set("req-e2e-123")
     try:
-        reply = await channel.unary_unary(method("WhoAmI"))(b"")
+        reply = await unary(channel, method("WhoAmI"))(b"")
     finally:
         request_id_var.reset(token)
     request_id, caller, _ = reply.decode().split("|")
@@ -165,13 +166,13 @@ async def test_request_id_and_caller_propagate_end_to_end(channel: grpc.aio.Chan
 
 
 async def test_explicit_metadata_wins_and_unsafe_request_id_is_replaced(channel: grpc.aio.Channel) -> None:
-    reply = await channel.unary_unary(method("WhoAmI"))(
+    reply = await unary(channel, method("WhoAmI"))(
         b"", metadata=(("x-request-id", "from-caller"), ("x-caller", "layer4-timing"))
     )
     assert reply.decode().split("|")[:2] == ["from-caller", "layer4-timing"]
 
     unsafe = "not a token; " + "x" * 200
-    reply = await channel.unary_unary(method("WhoAmI"))(b"", metadata=(("x-request-id", unsafe),))
+    reply = await unary(channel, method("WhoAmI"))(b"", metadata=(("x-request-id", unsafe),))
     request_id = reply.decode().split("|")[0]
     assert request_id != unsafe
     assert len(request_id) == 32 and all(c in "0123456789abcdef" for c in request_id)
@@ -179,8 +180,8 @@ async def test_explicit_metadata_wins_and_unsafe_request_id_is_replaced(channel:
 
 async def test_fresh_request_id_when_caller_has_none(channel: grpc.aio.Channel) -> None:
     assert request_id_var.get() is None
-    first = (await channel.unary_unary(method("WhoAmI"))(b"")).decode().split("|")[0]
-    second = (await channel.unary_unary(method("WhoAmI"))(b"")).decode().split("|")[0]
+    first = (await unary(channel, method("WhoAmI"))(b"")).decode().split("|")[0]
+    second = (await unary(channel, method("WhoAmI"))(b"")).decode().split("|")[0]
     assert first and second and first != second
     assert request_id_var.get() is None
 
@@ -193,10 +194,10 @@ async def test_trace_context_propagates(channel: grpc.aio.Channel) -> None:
         trace_flags=TraceFlags(TraceFlags.SAMPLED),
     )
     with trace.use_span(NonRecordingSpan(parent)):
-        reply = await channel.unary_unary(method("WhoAmI"))(b"")
+        reply = await unary(channel, method("WhoAmI"))(b"")
     assert reply.decode().split("|")[2] == "4bf92f3577b34da6a3ce929d0e0e4736"
 
-    reply = await channel.unary_unary(method("WhoAmI"))(b"")
+    reply = await unary(channel, method("WhoAmI"))(b"")
     assert reply.decode().split("|")[2] == "-"
 
 
@@ -206,7 +207,7 @@ async def test_streaming_handler_runs_inside_the_interceptors(channel: grpc.aio.
     client_before = sample("grpc_client_handled_total", grpc_code="OK", **labels)
     token = request_id_var.set("req-stream")
     try:
-        call = channel.unary_stream(method("Count"))(b"3")
+        call = unary_stream(channel, method("Count"))(b"3")
         items = [item async for item in call]
     finally:
         request_id_var.reset(token)

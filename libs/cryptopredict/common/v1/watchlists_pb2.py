@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(cryptopredict/common/v1/watchlists.proto\x12\x17\x63ryptopredict.common.v1*[\n\rWatchlistTier\x12\x1e\n\x1aWATCHLIST_TIER_UNSPECIFIED\x10\x00\x12\x14\n\x10WATCHLIST_TIER_1\x10\x01\x12\x14\n\x10WATCHLIST_TIER_2\x10\x02*\xc2\x01\n\x0eSuggestionType\x12\x1f\n\x1bSUGGESTION_TYPE_UNSPECIFIED\x10\x00\x12$\n SUGGESTION_TYPE_PROMOTE_TO_TIER1\x10\x01\x12\x1d\n\x19SUGGESTION_TYPE_ADD_TIER2\x10\x02\x12#\n\x1fSUGGESTION_TYPE_DEMOTE_TO_TIER2\x10\x03\x12%\n!SUGGESTION_TYPE_REMOVE_FROM_TIER2\x10\x04*\xb4\x01\n\x10SuggestionStatus\x12!\n\x1dSUGGESTION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19SUGGESTION_STATUS_PENDING\x10\x01\x12\x1e\n\x1aSUGGESTION_STATUS_APPROVED\x10\x02\x12\x1e\n\x1aSUGGESTION_STATUS_REJECTED\x10\x03\x12\x1e\n\x1aSUGGESTION_STATUS_DEFERRED\x10\x04*\x85\x01\n\x0eReviewDecision\x12\x1f\n\x1bREVIEW_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17REVIEW_DECISION_APPROVE\x10\x01\x12\x1a\n\x16REVIEW_DECISION_REJECT\x10\x02\x12\x19\n\x15REVIEW_DECISION_DEFER\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(cryptopredict/common/v1/watchlists.proto\x12\x17\x63ryptopredict.common.v1*[\n\rWatchlistTier\x12\x1e\n\x1aWATCHLIST_TIER_UNSPECIFIED\x10\x00\x12\x14\n\x10WATCHLIST_TIER_1\x10\x01\x12\x14\n\x10WATCHLIST_TIER_2\x10\x02*\xc2\x01\n\x0eSuggestionType\x12\x1f\n\x1bSUGGESTION_TYPE_UNSPECIFIED\x10\x00\x12$\n SUGGESTION_TYPE_PROMOTE_TO_TIER1\x10\x01\x12\x1d\n\x19SUGGESTION_TYPE_ADD_TIER2\x10\x02\x12#\n\x1fSUGGESTION_TYPE_DEMOTE_TO_TIER2\x10\x03\x12%\n!SUGGESTION_TYPE_REMOVE_FROM_TIER2\x10\x04*\xd3\x01\n\x10SuggestionStatus\x12!\n\x1dSUGGESTION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19SUGGESTION_STATUS_PENDING\x10\x01\x12\x1e\n\x1aSUGGESTION_STATUS_APPROVED\x10\x02\x12\x1e\n\x1aSUGGESTION_STATUS_REJECTED\x10\x03\x12\x1e\n\x1aSUGGESTION_STATUS_DEFERRED\x10\x04\x12\x1d\n\x19SUGGESTION_STATUS_EXPIRED\x10\x05*\x85\x01\n\x0eReviewDecision\x12\x1f\n\x1bREVIEW_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17REVIEW_DECISION_APPROVE\x10\x01\x12\x1a\n\x16REVIEW_DECISION_REJECT\x10\x02\x12\x19\n\x15REVIEW_DECISION_DEFER\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,7 +36,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUGGESTIONTYPE']._serialized_start=163
   _globals['_SUGGESTIONTYPE']._serialized_end=357
   _globals['_SUGGESTIONSTATUS']._serialized_start=360
-  _globals['_SUGGESTIONSTATUS']._serialized_end=540
-  _globals['_REVIEWDECISION']._serialized_start=543
-  _globals['_REVIEWDECISION']._serialized_end=676
+  _globals['_SUGGESTIONSTATUS']._serialized_end=571
+  _globals['_REVIEWDECISION']._serialized_start=574
+  _globals['_REVIEWDECISION']._serialized_end=707
 # @@protoc_insertion_point(module_scope)

@@ -25,6 +25,7 @@ class SuggestionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUGGESTION_STATUS_APPROVED: _ClassVar[SuggestionStatus]
     SUGGESTION_STATUS_REJECTED: _ClassVar[SuggestionStatus]
     SUGGESTION_STATUS_DEFERRED: _ClassVar[SuggestionStatus]
+    SUGGESTION_STATUS_EXPIRED: _ClassVar[SuggestionStatus]
 
 class ReviewDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -45,6 +46,7 @@ SUGGESTION_STATUS_PENDING: SuggestionStatus
 SUGGESTION_STATUS_APPROVED: SuggestionStatus
 SUGGESTION_STATUS_REJECTED: SuggestionStatus
 SUGGESTION_STATUS_DEFERRED: SuggestionStatus
+SUGGESTION_STATUS_EXPIRED: SuggestionStatus
 REVIEW_DECISION_UNSPECIFIED: ReviewDecision
 REVIEW_DECISION_APPROVE: ReviewDecision
 REVIEW_DECISION_REJECT: ReviewDecision

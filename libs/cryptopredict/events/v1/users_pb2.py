@@ -26,15 +26,15 @@ from cryptopredict.common.v1 import users_pb2 as cryptopredict_dot_common_dot_v1
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#cryptopredict/events/v1/users.proto\x12\x17\x63ryptopredict.events.v1\x1a#cryptopredict/common/v1/users.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x01\n\x0bUserChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x35\n\x04kind\x18\x02 \x01(\x0e\x32\'.cryptopredict.events.v1.UserChangeKind\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12+\n\x04role\x18\x04 \x01(\x0e\x32\x1d.cryptopredict.common.v1.Role\x12\x11\n\tis_active\x18\x05 \x01(\x08\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xd8\x01\n\x0eUserChangeKind\x12 \n\x1cUSER_CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bUSER_CHANGE_KIND_REGISTERED\x10\x01\x12\x1c\n\x18USER_CHANGE_KIND_UPDATED\x10\x02\x12!\n\x1dUSER_CHANGE_KIND_ROLE_CHANGED\x10\x03\x12 \n\x1cUSER_CHANGE_KIND_DEACTIVATED\x10\x04\x12 \n\x1cUSER_CHANGE_KIND_REACTIVATED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#cryptopredict/events/v1/users.proto\x12\x17\x63ryptopredict.events.v1\x1a#cryptopredict/common/v1/users.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n\x0bUserChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x35\n\x04kind\x18\x02 \x01(\x0e\x32\'.cryptopredict.events.v1.UserChangeKind\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12+\n\x04role\x18\x04 \x01(\x0e\x32\x1d.cryptopredict.common.v1.Role\x12\x11\n\tis_active\x18\x05 \x01(\x08\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\ractor_user_id\x18\x07 \x01(\t\x12\x13\n\x0b\x61\x63tor_email\x18\x08 \x01(\t\x12\x31\n\nactor_role\x18\t \x01(\x0e\x32\x1d.cryptopredict.common.v1.Role\x12\x34\n\rprevious_role\x18\n \x01(\x0e\x32\x1d.cryptopredict.common.v1.Role\x12\x1a\n\x12previous_is_active\x18\x0b \x01(\x08*\xd8\x01\n\x0eUserChangeKind\x12 \n\x1cUSER_CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bUSER_CHANGE_KIND_REGISTERED\x10\x01\x12\x1c\n\x18USER_CHANGE_KIND_UPDATED\x10\x02\x12!\n\x1dUSER_CHANGE_KIND_ROLE_CHANGED\x10\x03\x12 \n\x1cUSER_CHANGE_KIND_DEACTIVATED\x10\x04\x12 \n\x1cUSER_CHANGE_KIND_REACTIVATED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cryptopredict.events.v1.users_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USERCHANGEKIND']._serialized_start=351
-  _globals['_USERCHANGEKIND']._serialized_end=567
+  _globals['_USERCHANGEKIND']._serialized_start=528
+  _globals['_USERCHANGEKIND']._serialized_end=744
   _globals['_USERCHANGED']._serialized_start=135
-  _globals['_USERCHANGED']._serialized_end=348
+  _globals['_USERCHANGED']._serialized_end=525
 # @@protoc_insertion_point(module_scope)

@@ -26,17 +26,27 @@ USER_CHANGE_KIND_DEACTIVATED: UserChangeKind
 USER_CHANGE_KIND_REACTIVATED: UserChangeKind
 
 class UserChanged(_message.Message):
-    __slots__ = ("user_id", "kind", "email", "role", "is_active", "occurred_at")
+    __slots__ = ("user_id", "kind", "email", "role", "is_active", "occurred_at", "actor_user_id", "actor_email", "actor_role", "previous_role", "previous_is_active")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     IS_ACTIVE_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ROLE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ROLE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_IS_ACTIVE_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     kind: UserChangeKind
     email: str
     role: _users_pb2.Role
     is_active: bool
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, user_id: _Optional[str] = ..., kind: _Optional[_Union[UserChangeKind, str]] = ..., email: _Optional[str] = ..., role: _Optional[_Union[_users_pb2.Role, str]] = ..., is_active: _Optional[bool] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    actor_user_id: str
+    actor_email: str
+    actor_role: _users_pb2.Role
+    previous_role: _users_pb2.Role
+    previous_is_active: bool
+    def __init__(self, user_id: _Optional[str] = ..., kind: _Optional[_Union[UserChangeKind, str]] = ..., email: _Optional[str] = ..., role: _Optional[_Union[_users_pb2.Role, str]] = ..., is_active: _Optional[bool] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_user_id: _Optional[str] = ..., actor_email: _Optional[str] = ..., actor_role: _Optional[_Union[_users_pb2.Role, str]] = ..., previous_role: _Optional[_Union[_users_pb2.Role, str]] = ..., previous_is_active: _Optional[bool] = ...) -> None: ...

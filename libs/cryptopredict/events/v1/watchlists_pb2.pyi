@@ -19,12 +19,16 @@ class WatchlistChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WATCHLIST_CHANGE_KIND_ITEM_TIER_CHANGED: _ClassVar[WatchlistChangeKind]
     WATCHLIST_CHANGE_KIND_WATCHLIST_CREATED: _ClassVar[WatchlistChangeKind]
     WATCHLIST_CHANGE_KIND_WATCHLIST_DELETED: _ClassVar[WatchlistChangeKind]
+    WATCHLIST_CHANGE_KIND_ITEMS_REORDERED: _ClassVar[WatchlistChangeKind]
+    WATCHLIST_CHANGE_KIND_ITEM_STATUS_CHANGED: _ClassVar[WatchlistChangeKind]
 WATCHLIST_CHANGE_KIND_UNSPECIFIED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_ITEM_ADDED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_ITEM_REMOVED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_ITEM_TIER_CHANGED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_WATCHLIST_CREATED: WatchlistChangeKind
 WATCHLIST_CHANGE_KIND_WATCHLIST_DELETED: WatchlistChangeKind
+WATCHLIST_CHANGE_KIND_ITEMS_REORDERED: WatchlistChangeKind
+WATCHLIST_CHANGE_KIND_ITEM_STATUS_CHANGED: WatchlistChangeKind
 
 class WatchlistSuggestionCreated(_message.Message):
     __slots__ = ("suggestion_id", "symbol", "suggestion_type", "confidence", "ai_reasoning", "supporting_data", "model_version", "suggested_at", "cascade_run_id")
@@ -78,7 +82,7 @@ class SuggestionReviewed(_message.Message):
     def __init__(self, review_id: _Optional[str] = ..., suggestion_id: _Optional[str] = ..., symbol: _Optional[str] = ..., suggestion_type: _Optional[_Union[_watchlists_pb2.SuggestionType, str]] = ..., decision: _Optional[_Union[_watchlists_pb2.ReviewDecision, str]] = ..., reviewer_user_id: _Optional[str] = ..., reviewer_email: _Optional[str] = ..., comment: _Optional[str] = ..., reviewed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class WatchlistChanged(_message.Message):
-    __slots__ = ("change_id", "watchlist_id", "kind", "item_id", "symbol", "tier", "previous_tier", "actor_user_id", "suggestion_id", "changed_at")
+    __slots__ = ("change_id", "watchlist_id", "kind", "item_id", "symbol", "tier", "previous_tier", "actor_user_id", "suggestion_id", "changed_at", "status")
     CHANGE_ID_FIELD_NUMBER: _ClassVar[int]
     WATCHLIST_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +93,7 @@ class WatchlistChanged(_message.Message):
     ACTOR_USER_ID_FIELD_NUMBER: _ClassVar[int]
     SUGGESTION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
     change_id: str
     watchlist_id: str
     kind: WatchlistChangeKind
@@ -99,4 +104,5 @@ class WatchlistChanged(_message.Message):
     actor_user_id: str
     suggestion_id: str
     changed_at: _timestamp_pb2.Timestamp
-    def __init__(self, change_id: _Optional[str] = ..., watchlist_id: _Optional[str] = ..., kind: _Optional[_Union[WatchlistChangeKind, str]] = ..., item_id: _Optional[str] = ..., symbol: _Optional[str] = ..., tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ..., previous_tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ..., actor_user_id: _Optional[str] = ..., suggestion_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    status: str
+    def __init__(self, change_id: _Optional[str] = ..., watchlist_id: _Optional[str] = ..., kind: _Optional[_Union[WatchlistChangeKind, str]] = ..., item_id: _Optional[str] = ..., symbol: _Optional[str] = ..., tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ..., previous_tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ..., actor_user_id: _Optional[str] = ..., suggestion_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...

@@ -21,6 +21,7 @@ from auth_service.components import AuthComponents
 from auth_service.sessions import ACCOUNT_DEACTIVATED, Sessions
 from cp_common.errors import Unauthorized
 from cp_common.http import Envelope, ok
+from cp_common.http.openapi import error_responses
 from cp_common.security import Principal, current_principal
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -32,14 +33,19 @@ def _no_store(response: Response) -> None:
     response.headers["Pragma"] = "no-cache"
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=Envelope[UserOut])
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Envelope[UserOut],
+    responses=error_responses(400, 409, 429),
+)
 async def register(body: RegisterRequest, request: Request, flow: Accounts = Depends(accounts)) -> object:
     """Create an account with the ``casual`` role."""
     user = await flow.register(body.email, body.password, client_ip(request))
     return ok(user.public())
 
 
-@router.post("/login", response_model=Envelope[LoginOut])
+@router.post("/login", response_model=Envelope[LoginOut], responses=error_responses(401, 429))
 async def login(
     body: LoginRequest, request: Request, response: Response, flow: Sessions = Depends(sessions)
 ) -> object:
@@ -50,7 +56,7 @@ async def login(
     return ok({**tokens.as_response(), "user": user.public()})
 
 
-@router.post("/refresh", response_model=Envelope[TokensOut])
+@router.post("/refresh", response_model=Envelope[TokensOut], responses=error_responses(401))
 async def refresh(
     body: RefreshRequest, request: Request, response: Response, flow: Sessions = Depends(sessions)
 ) -> object:
@@ -82,7 +88,7 @@ async def me(
     return ok(user.public())
 
 
-@router.put("/me/password", response_model=Envelope[TokensOut])
+@router.put("/me/password", response_model=Envelope[TokensOut], responses=error_responses(400, 429))
 async def change_password(
     body: ChangePasswordRequest,
     request: Request,

@@ -11,9 +11,14 @@ import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from cp_common.http.openapi import public_scheme
 from cp_common.security import Principal, Role, current_principal, require_roles
 
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth")
+#: Its own scheme name, so OpenAPI can leave it out when reads are public.
+_bearer = public_scheme(
+    HTTPBearer(auto_error=False, scheme_name="MarketReader", description="Access token from /api/v1/auth"),
+    lambda settings: bool(settings.reads_are_public),
+)
 _any_role = require_roles(*Role)
 
 
@@ -24,7 +29,8 @@ def pool(request: Request) -> asyncpg.Pool:
 async def reader(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal | None:
-    """None when reads are public, else the verified caller (401 without a valid token)."""
+    """None when reads are public, else the verified caller (401 without a valid token).
+    When public, OpenAPI declares no token for the routes using it."""
     if request.app.state.settings.reads_are_public:
         return None
     return await _any_role(await current_principal(request, credentials))

@@ -34,7 +34,7 @@ Pool = Depends(pool)
 
 
 async def _known_symbol(db: asyncpg.Pool, raw: str) -> str:
-    symbol = params.symbol(raw)
+    symbol = raw.upper()
     if await asset_store.asset(db, symbol) is None:
         raise NotFound(f"Symbol {symbol} not found")
     return symbol
@@ -43,19 +43,17 @@ async def _known_symbol(db: asyncpg.Pool, raw: str) -> str:
 @router.get("/assets", response_model=Envelope[AssetsOut])
 async def list_assets(
     _: Principal | None = Reader,
-    sector: str | None = None,
-    limit: int | None = None,
+    sector: params.Sector = None,
+    limit: params.AssetLimit = 100,
     db: asyncpg.Pool = Pool,
 ) -> object:
-    """Assets by market-cap rank with their latest daily quote; ``sector`` filters, ``limit`` <= 500."""
-    rows = await asset_store.universe(
-        db, limit=params.limit(limit, default=100, maximum=500), sector=params.sector(sector)
-    )
+    """Assets by market-cap rank with their latest daily quote; ``sector`` filters."""
+    rows = await asset_store.universe(db, limit=limit, sector=sector)
     return ok(AssetsOut(count=len(rows), assets=[views.asset(r) for r in rows]))
 
 
 @router.get("/assets/{symbol}", response_model=Envelope[AssetDetailOut])
-async def get_asset(symbol: str, _: Principal | None = Reader, db: asyncpg.Pool = Pool) -> object:
+async def get_asset(symbol: params.Symbol, _: Principal | None = Reader, db: asyncpg.Pool = Pool) -> object:
     """One asset, its latest quote and the candles stored per interval."""
     known = await _known_symbol(db, symbol)
     (row,) = await asset_store.universe(db, limit=1, symbols=[known])
@@ -66,23 +64,23 @@ async def get_asset(symbol: str, _: Principal | None = Reader, db: asyncpg.Pool 
 
 @router.get("/candles/{symbol}", response_model=Envelope[CandlesOut])
 async def get_candles(
-    symbol: str,
+    symbol: params.Symbol,
     _: Principal | None = Reader,
-    interval: str = "1d",
-    start: str | None = None,
-    end: str | None = None,
-    limit: int | None = None,
+    interval: params.IntervalQuery = "1d",
+    start: params.Start = None,
+    end: params.End = None,
+    limit: params.CandleLimit = 500,
     db: asyncpg.Pool = Pool,
 ) -> object:
     """Closed candles of one symbol, oldest first: those with ``start <= open_time <= end``
-    (ISO 8601; at most 365 days apart), the latest ``limit`` (1..1000, default 500) of them."""
-    iv = params.interval(interval)
-    first, last = params.time_range(params.moment(start, "start"), params.moment(end, "end"))
-    count = params.limit(limit, default=500)
+    (at most 365 days apart), the latest ``limit`` of them."""
+    first, last = params.time_range(start, end)
     known = await _known_symbol(db, symbol)
-    rows, truncated = await candle_store.candle_range(db, known, iv, first, last, count)
+    rows, truncated = await candle_store.candle_range(db, known, interval, first, last, limit)
     candles = [views.candle(r) for r in rows]
-    return ok(CandlesOut(symbol=known, interval=iv, count=len(candles), truncated=truncated, candles=candles))
+    return ok(
+        CandlesOut(symbol=known, interval=interval, count=len(candles), truncated=truncated, candles=candles)
+    )
 
 
 @router.get("/overview", response_model=Envelope[OverviewOut])
@@ -114,15 +112,15 @@ async def overview(_: Principal | None = Reader, db: asyncpg.Pool = Pool) -> obj
 @router.get("/snapshots", response_model=Envelope[SnapshotsOut])
 async def list_snapshots(
     _: Principal | None = Reader,
-    start: str | None = None,
-    end: str | None = None,
-    limit: int | None = None,
+    start: params.Start = None,
+    end: params.End = None,
+    limit: params.SnapshotLimit = 366,
     db: asyncpg.Pool = Pool,
 ) -> object:
     """Market snapshots with ``start <= taken_at <= end`` (at most 365 days; default: the 30
     days up to the latest snapshot), oldest first."""
-    first, last = await params.snapshot_range(db, params.moment(start, "start"), params.moment(end, "end"))
-    rows = await snapshot_store.snapshots_between(db, first, last, params.limit(limit, default=366))
+    first, last = await params.snapshot_range(db, start, end)
+    rows = await snapshot_store.snapshots_between(db, first, last, limit)
     return ok(SnapshotsOut(count=len(rows), snapshots=[views.snapshot(r) for r in rows]))
 
 

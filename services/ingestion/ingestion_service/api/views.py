@@ -20,7 +20,7 @@ def finite(value: object) -> float | None:
 def candle(row: Mapping[str, Any]) -> CandleOut:
     return CandleOut(
         open_time=row["open_time"],
-        close_time=candle_close(row),  # type: ignore[arg-type]
+        close_time=candle_close(row),
         open=row["open"],
         high=row["high"],
         low=row["low"],

@@ -158,11 +158,11 @@ class FilesFeed(Feed):
         self.start = start
         self.end = end
 
-    async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def backfill(self) -> AsyncIterator[MarketBatch]:
         batches = directory_batches(self.data_dirs, intervals=self.intervals, start=self.start, end=self.end)
         async for batch in iterate_in_thread(batches):
             yield batch
 
-    async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[MarketBatch]:
         return
         yield  # pragma: no cover - an empty async generator

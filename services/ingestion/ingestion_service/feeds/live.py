@@ -113,7 +113,7 @@ class LiveFeed(Feed):
 
     # --- backfill -----------------------------------------------------------------------------
 
-    async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def backfill(self) -> AsyncIterator[MarketBatch]:
         now = self.clock()
         assets = await self.universe()
         if assets is not None:
@@ -188,7 +188,7 @@ class LiveFeed(Feed):
             await ws.aclose()
         self.websockets = []
 
-    async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[MarketBatch]:
         # The runner restarts stream() after a failure: release the previous sockets' clients.
         await self._close_websockets()
         self.websockets = [

@@ -66,7 +66,7 @@ class ReplayFeed(Feed):
             self._frames[interval] = frame
         self._snapshots, _ = load_series(self.data_dirs)
 
-    async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def backfill(self) -> AsyncIterator[MarketBatch]:
         await asyncio.to_thread(self._load)
         ends = [f["open_time"].max() + interval_delta(iv) for iv, f in self._frames.items() if not f.empty]
         if not ends:
@@ -86,7 +86,7 @@ class ReplayFeed(Feed):
         snapshots = self._snapshots
         yield MarketBatch(source=SOURCE, as_of=as_of, snapshots=snapshots[snapshots["taken_at"] <= start])
 
-    async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[MarketBatch]:
         if self.start is None:
             return
         start = self.start

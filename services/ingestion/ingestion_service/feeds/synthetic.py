@@ -120,7 +120,7 @@ class SyntheticFeed(Feed):
         self._run = self.simulator.run("1h", start=origin)
         return origin
 
-    async def backfill(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def backfill(self) -> AsyncIterator[MarketBatch]:
         state = await self._state()
         origin = datetime.fromisoformat(state["origin"])
         last_hour = await candle_store.latest_open_time(self.pool, "1h", source=SOURCE)
@@ -157,7 +157,7 @@ class SyntheticFeed(Feed):
         if now.hour == 0:
             await self._checkpoint(state)
 
-    async def stream(self) -> AsyncIterator[MarketBatch]:  # type: ignore[override]
+    async def stream(self) -> AsyncIterator[MarketBatch]:
         if self._run is None or self.clock is None:
             raise RuntimeError("the synthetic feed streams after its backfill")
         loop = asyncio.get_running_loop()

@@ -1,0 +1,1 @@
+"""``cpctl``: the terminal way to the CryptoPredict public API (through the gateway only)."""

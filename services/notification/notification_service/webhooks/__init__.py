@@ -1,0 +1,1 @@
+"""Signed webhook deliveries: signing, the address policy (no SSRF) and the delivery worker."""
