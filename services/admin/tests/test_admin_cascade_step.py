@@ -92,7 +92,7 @@ async def test_an_approved_layer3_suggestion_is_seen_by_layer3_in_the_next_run(
                 )
             )
 
-    await eventually(queued, what="Layer 3's suggestion in the admin queue")
+    await eventually(queued, within=30, what="Layer 3's suggestion in the admin queue")
     async with admin.client() as client:
         review = await client.post(
             f"/api/v1/layer3/suggestions/{chosen.suggestion_id}/review",
