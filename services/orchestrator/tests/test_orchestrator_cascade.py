@@ -14,6 +14,7 @@ import grpc
 import pybreaker
 
 from cryptopredict.events.v1 import cascade_pb2
+from cryptopredict.orchestrator.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from orchestrator_service import triggers
 
 from .conftest import DEADLINE_S, RESET_S
@@ -223,3 +224,24 @@ async def test_a_scheduled_slot_is_run_by_one_replica(parts, layers) -> None:
         "SELECT trigger, status FROM cascade_runs WHERE run_id = $1", f"schedule-{slot}"
     )
     assert (row["trigger"], row["status"]) == ("schedule", "succeeded")
+
+
+async def test_run_cascade_over_grpc(orchestrator, parts, layers) -> None:
+    async with grpc.aio.insecure_channel(orchestrator.grpc_target) as channel:
+        stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+        reply = await stub.RunCascade(
+            orchestrator_pb2.RunCascadeRequest(symbols=["BTC"], mode=orchestrator_pb2.CASCADE_MODE_FULL),
+            timeout=20,
+        )
+        assert reply.run.status == cascade_pb2.CASCADE_RUN_STATUS_SUCCEEDED
+        assert [layer.outcome for layer in reply.run.layers] == [cascade_pb2.LAYER_OUTCOME_OK] * 4
+        assert reply.run.signals_generated == 1 and reply.timing.signals[0].symbol == "BTC"
+        await _forget_latest(parts, 2)
+        layers.sector.mode = "fail"
+        try:
+            await stub.RunCascade(orchestrator_pb2.RunCascadeRequest(symbols=["BTC"]), timeout=20)
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.UNAVAILABLE
+            assert "Layer 2 service unavailable" in (error.details() or "")
+        else:
+            raise AssertionError("a failed Layer 2 without fallback must fail the run")
