@@ -48,6 +48,8 @@ def cascade_catalog(orchestrator_env: Mapping[str, str], *, api_burst: int | Non
     if api_burst is not None:
         data["gateway"]["rate_limits"]["api"] = {"rate": "1000r/s", "burst": api_burst}
     for service in data["services"]:
+        # start-up (read-model bootstrap, model load) on a loaded shared machine can be slow
+        service["ready_timeout_s"] = max(float(service.get("ready_timeout_s") or 0), 300.0)
         if service["name"] == "orchestrator":
             service["env"].update(orchestrator_env)
     return Catalog.model_validate(data)
@@ -157,7 +159,10 @@ def cascade_fleet(catalog: Catalog, prefix: str = "cp-cascade-fleet-") -> Iterat
     and removed at the end."""
     state_dir = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
     state_dir.chmod(0o755)
-    fleet = Fleet(catalog.shifted(free_port_offset(catalog)), state_dir, environ=clean_environ())
+    # below the ephemeral range (32768+), where a probe of a port nobody listens on yet can
+    # connect to itself
+    offset = free_port_offset(catalog, start=1500, stop=13000)
+    fleet = Fleet(catalog.shifted(offset), state_dir, environ=clean_environ())
     try:
         fleet.up(log=lambda line: None)
         running = CascadeFleet(fleet)
