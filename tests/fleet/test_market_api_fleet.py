@@ -72,14 +72,19 @@ def test_indicators_equal_the_models_features_of_the_same_day(fleet: FleetRun) -
     assert all(math.isfinite(v) for v in (data["cci"], data["sma"], data["ema"], data["stochastic"]["d"]))
 
 
-def test_indicators_are_cached_30_s(fleet: FleetRun) -> None:
-    _get(fleet, "/api/v1/market/indicators/ETH", period=30)
+def _ttl_ms(fleet: FleetRun, key: str) -> int:
     client = redis.Redis.from_url(fleet.redis_url)
     try:
-        ttl = client.pttl("ingestion:indicators:ETH:1d:30")
+        return int(client.pttl(key))
     finally:
         client.close()
-    assert 0 < ttl <= 30_000
+
+
+def test_indicators_are_cached_30_s_and_movers_300_s(fleet: FleetRun) -> None:
+    _get(fleet, "/api/v1/market/indicators/ETH", period=30)
+    assert 0 < _ttl_ms(fleet, "ingestion:indicators:ETH:1d:30") <= 30_000
+    _get(fleet, "/api/v1/market/movers", limit=7)
+    assert 30_000 < _ttl_ms(fleet, "ingestion:movers:7") <= 300_000
 
 
 @pytest.mark.parametrize(
