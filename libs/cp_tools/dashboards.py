@@ -125,17 +125,13 @@ CASCADE = Board(
             "{{layer}} {{outcome}}",
             core=True,
         ),
-        _p(
-            "Inference p95 by layer",
-            _p95("cp_layer_inference_seconds", "layer"),
-            "{{layer}}",
-            unit="s",
-            core=True,
-        ),
+        # needs a trained model, so not core (the scrape test runs without training)
+        _p("Inference p95 by layer", _p95("cp_layer_inference_seconds", "layer"), "{{layer}}", unit="s"),
         _p(
             "Degraded (refused) analyses/s",
             'sum by (layer) (rate(cp_layer_analyses_total{outcome="refused"}[5m]))',
             "{{layer}}",
+            core=True,
         ),
         _p(
             "Circuit breaker state (0 closed, 1 half-open, 2 open)",
