@@ -27,8 +27,12 @@ class ProtoEnum(Protocol):
 
 def value_prefix(enum: ProtoEnum) -> str:
     """``Role`` -> ``ROLE_``, ``UserChangeKind`` -> ``USER_CHANGE_KIND_``."""
-    name: str = enum.DESCRIPTOR.name
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "_"
+    return name_prefix(enum.DESCRIPTOR.name)
+
+
+def name_prefix(enum_name: str) -> str:
+    """The value prefix of the enum named ``enum_name`` (see :func:`value_prefix`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
 
 
 #: A generated enum as its stubs name it (``users_pb2.Role``: a subclass of ``int``).

@@ -36,11 +36,13 @@ from cp_common.db.migrations import upgrade
 from cp_common.db.pool import close_pool, create_pool, pool_ready_check
 from cp_common.grpc.server import GrpcServer
 from cp_common.http.app import ReadinessCheck, create_app
+from cp_common.http.fleet_health import FleetProbe, fleet_health_router
 from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscription, ensure_topics
 from cp_common.kafka.replay import BrokerWatch, parse_since, replay_since
 from cp_common.logging import configure_logging
 from cp_common.security.denylist import TokenDenylist
 from cp_common.security.jwt_verifier import JwtVerifier
+from cp_common.security.token_cache import cached_verification
 from cp_common.settings import ServiceSettings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,8 @@ class _Startup:
         self.checks["postgres"] = pool_ready_check(pool)
 
     def redis(self) -> None:
-        if not (self.spec.uses_redis or self.settings.redis_url):
+        # A token verifier needs the revocation denylist: no Redis, no verification (fail closed).
+        if not (self.spec.uses_redis or self.settings.redis_url or self.settings.jwks_url):
             return
         client = create_redis(_require(self.settings.redis_url, "REDIS_URL", self.spec.name))
         self.runtime.redis = client
@@ -183,12 +186,16 @@ class _Startup:
     def verifier(self) -> None:
         if not self.settings.jwks_url:
             return
-        denylist = TokenDenylist(self.runtime.redis) if self.runtime.redis is not None else None
+        redis = self.runtime.require_redis()
+        cache, listener = cached_verification(redis, self.settings.jwt_cache_seconds)
         verifier = JwtVerifier.from_settings(
-            self.settings, is_revoked=denylist.is_revoked if denylist else None
+            self.settings, is_revoked=TokenDenylist(redis).is_revoked, cache=cache
         )
         self.runtime.verifier = verifier
         self.stack.push_async_callback(verifier.aclose)
+        if listener is not None:
+            listener.start()
+            self.stack.push_async_callback(listener.stop)
 
     async def hooks(self) -> None:
         if self.spec.on_startup is not None:
@@ -307,7 +314,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         settings,
         title=spec.title,
         version=spec.version,
-        routers=spec.routers,
+        # Every service answers the fleet's health, so it outlives any one of them.
+        routers=[*spec.routers, fleet_health_router(FleetProbe())],
         readiness_checks=checks,
         lifespan=lifespan,
     )

@@ -62,6 +62,9 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwt_issuer: str = "cryptopredict-auth"
     jwt_audience: str = "cryptopredict"
+    #: Verified tokens are served from a per-process cache for at most this long (the bound on
+    #: the revocation delay if a pushed revocation were lost); 0 turns the cache off.
+    jwt_cache_seconds: float = Field(default=5.0, ge=0, le=60)
 
     state_dir: Path = Field(default_factory=default_state_dir, alias="CP_STATE_DIR")
 

@@ -109,8 +109,8 @@ class GatewayEntry(_Strict):
     proxy_read_timeout_s: int = Field(default=60, ge=1, description="and proxy_send_timeout")
     websocket_read_timeout_s: int = Field(default=3600, ge=1)
     worker_processes: int = Field(default=2, ge=1)
-    #: Aggregated fleet readiness, proxied (rate limited by ``rate_limits.health``) to the service
-    #: whose ``public_prefixes`` cover it.
+    #: Aggregated fleet readiness, proxied (rate limited by ``rate_limits.health``) to any
+    #: service that is up: every service answers it.
     health_path: RoutePrefix = "/api/v1/health"
     cors: CorsEntry = CorsEntry()
     tls: TlsEntry | None = None

@@ -38,3 +38,8 @@ async def test_fails_after_the_bound_naming_what_it_waited_for() -> None:
 
 async def test_checks_at_least_once_with_no_time_to_wait() -> None:
     await eventually(lambda: True, within=0)
+
+
+async def test_returns_the_first_truthy_result() -> None:
+    answers = iter([[], [], ["row"]])
+    assert await eventually(lambda: next(answers), within=5, interval=0.001) == ["row"]
