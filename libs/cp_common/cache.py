@@ -17,13 +17,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
 
 def create_redis(url: str) -> aioredis.Redis:
-    return aioredis.from_url(url, decode_responses=False, health_check_interval=30, socket_timeout=5)
+    """A client that retries a command on a fresh connection when a pooled one died (after a
+    Redis restart every pooled connection is dead; without retries each fails one request)."""
+    return aioredis.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_timeout=5,
+        retry=Retry(ExponentialBackoff(cap=0.25, base=0.02), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
 
 
 def redis_ready_check(client: aioredis.Redis) -> Callable[[], Awaitable[None]]:

@@ -53,12 +53,18 @@ class ServiceSettings(BaseSettings):
     #: Kafka answers as soon as a record arrives; the embedded broker always waits this long, so
     #: latency-sensitive consumers lower it.
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
+    #: After the broker lost records, the outbox publishes again what it sent since the broker was
+    #: last seen intact minus this allowance, for records consumers had not read yet.
+    outbox_replay_lag_s: float = Field(default=600.0, ge=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     jwks_url: str | None = None
     jwt_issuer: str = "cryptopredict-auth"
     jwt_audience: str = "cryptopredict"
+    #: Verified tokens are served from a per-process cache for at most this long (the bound on
+    #: the revocation delay if a pushed revocation were lost); 0 turns the cache off.
+    jwt_cache_seconds: float = Field(default=5.0, ge=0, le=60)
 
     state_dir: Path = Field(default_factory=default_state_dir, alias="CP_STATE_DIR")
 

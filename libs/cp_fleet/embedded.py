@@ -241,7 +241,12 @@ class PostgresServer:
 
 @dataclass(frozen=True)
 class RedisServer:
-    """Redis on ``127.0.0.1:port``; a cache and fan-out bus here, so no persistence."""
+    """Redis on ``127.0.0.1:port`` with an append-only file (fsync every second) in ``data_dir``.
+
+    Persistence keeps counters and the token denylist across an ordinary restart, but nothing
+    depends on it: revocations and lockouts live in PostgreSQL, and a Redis that comes back empty
+    gets its denylist rebuilt (see ``cp_common.security.denylist``).
+    """
 
     data_dir: Path
     port: int
@@ -266,7 +271,9 @@ class RedisServer:
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes",
+            "--appendfsync",
+            "everysec",
             "--daemonize",
             "no",
             "--logfile",

@@ -7,7 +7,8 @@ What the gateway does (architecture sections 2, 3 and 6):
   JSON 404.
 - Per-client-IP ``limit_req`` zones: ``api`` on HTTP routes, ``websocket`` on WebSocket routes,
   the stricter ``auth`` zone on ``gateway.strict_paths`` (login/register), and ``health`` on
-  ``gateway.health_path`` (aggregated fleet readiness, served by the service owning the path).
+  ``gateway.health_path`` (aggregated fleet readiness; every service answers it, so the gateway
+  proxies it to all of them and skips one that is down).
 - Every answer Nginx produces itself is the project envelope ``{"success": false, "error": ...,
   "error_code": N, "timestamp": ...}`` (:data:`ERROR_MESSAGES`), including requests rejected while
   the request line is read (a NUL, a lone ``%``, a raw space, ``..`` above the root): ``error_page``
@@ -39,7 +40,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cp_fleet.catalog import Catalog, GatewayEntry, ServiceEntry
+from cp_fleet.catalog import Catalog, GatewayEntry, RateLimitEntry, RateLimitsEntry, ServiceEntry
 
 ERROR_MESSAGES = {
     400: "Bad request",
@@ -92,6 +93,19 @@ _ACCESS_LOG_FIELDS = (
     ('"user_agent":"', "$http_user_agent", '"'),
     ('"weight":', "$cp_log_weight", ""),
 )
+
+
+#: Every service's HTTP port: any of them answers ``gateway.health_path`` (the fleet's health).
+HEALTH_UPSTREAM = "cp_fleet_health"
+
+
+def bench_profile(catalog: Catalog) -> Catalog:
+    """``catalog`` with every gateway rate limit lifted: the profile load benchmarks run with
+    (``make bench``), never one to deploy."""
+    lifted = RateLimitEntry(rate="1000000r/s", burst=100000)
+    limits = RateLimitsEntry(api=lifted, websocket=lifted, auth=lifted, health=lifted)
+    gateway = catalog.gateway.model_copy(update={"rate_limits": limits})
+    return catalog.model_copy(update={"gateway": gateway})
 
 
 def upstream_name(service: ServiceEntry) -> str:
@@ -269,16 +283,23 @@ def _health_location() -> list[str]:
 
 
 def _exact_locations(catalog: Catalog) -> tuple[list[str], set[str]]:
-    """Exact paths with their own zone: the strict (login/register) paths and the fleet health
-    path, each proxied to the service owning it. Returns the lines and the paths taken."""
+    """Exact paths with their own zone: the strict (login/register) paths, each proxied to the
+    service owning it, and the fleet health path, proxied to any service that answers (every
+    service serves it). Returns the lines and the paths taken."""
     gateway = catalog.gateway
     limits = gateway.rate_limits
     zones = [
         (path, f"limit_req zone=cp_auth burst={limits.auth.burst} nodelay;") for path in gateway.strict_paths
     ]
-    zones.append((gateway.health_path, f"limit_req zone=cp_health burst={limits.health.burst} nodelay;"))
     lines: list[str] = []
     taken: set[str] = set()
+    if catalog.services:
+        health = _proxy_block(HEALTH_UPSTREAM, websocket=False, read_timeout_s=gateway.proxy_read_timeout_s)
+        health_limit = f"limit_req zone=cp_health burst={limits.health.burst} nodelay;"
+        lines += _location(
+            f"= {gateway.health_path}", [health_limit, "proxy_next_upstream error timeout;", *health]
+        )
+        taken.add(gateway.health_path)
     for path, limit in zones:
         owner = _owner_of(path, catalog)
         if owner is None or path in taken:
@@ -322,6 +343,10 @@ def _service_locations(catalog: Catalog, taken: set[str]) -> list[str]:
 
 def _upstreams(catalog: Catalog) -> list[str]:
     lines: list[str] = []
+    if catalog.services:
+        lines += [f"upstream {HEALTH_UPSTREAM} {{"]
+        lines += [f"    server 127.0.0.1:{service.http_port};" for service in catalog.services]
+        lines += ["    keepalive 4;", "}"]
     for service in catalog.services:
         lines += [
             f"upstream {upstream_name(service)} {{",
@@ -443,6 +468,25 @@ def _access_log(access_log: Path, sample_429: int) -> list[str]:
     ]
 
 
+#: Compressed media types (``text/html`` always is, by Nginx itself, and no service sends it).
+COMPRESSED_TYPES = ("application/json", "application/problem+json")
+
+
+def _compression(gateway: GatewayEntry) -> list[str]:
+    """gzip of proxied JSON of at least ``min_length`` bytes, for clients that accept it."""
+    entry = gateway.compression
+    if not entry.enabled:
+        return ["gzip off;"]
+    return [
+        "gzip on;",
+        f"gzip_min_length {entry.min_length};",
+        f"gzip_comp_level {entry.level};",
+        f"gzip_types {' '.join(COMPRESSED_TYPES)};",
+        "gzip_proxied any;  # every response here is proxied",
+        "gzip_vary on;",
+    ]
+
+
 def _http(catalog: Catalog, access_log: Path, listen_host: str) -> list[str]:
     """The ``http`` block's body."""
     gateway = catalog.gateway
@@ -461,6 +505,7 @@ def _http(catalog: Catalog, access_log: Path, listen_host: str) -> list[str]:
         *_limits_and_timeouts(gateway),
         "proxy_intercept_errors off;  # a service's own error envelope passes through",
         *_proxy_hidden_headers(),
+        *_compression(gateway),
         "",
         "# A well-formed X-Request-ID from the client is kept; anything else gets a fresh id.",
         "map $http_x_request_id $cp_request_id {",

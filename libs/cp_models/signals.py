@@ -116,6 +116,8 @@ def resolve_exit(signal: TradeSignal, candles: pd.DataFrame, costs: CostModel) -
     for j in range(len(op)):
         o, h, c = op[j], hi[j], cl[j]
         if not (np.isfinite(o) and np.isfinite(c)):
+            if j == 0:  # opened but no close that day: out at the entry price
+                return done("end_of_data", 0, entry, "close")
             return done("end_of_data", j - 1, cl[j - 1], "close")
         if stop_armed:
             return done("stopped_out", j, o, "open")

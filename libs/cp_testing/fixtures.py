@@ -35,6 +35,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from cp_common.security.denylist import mark_empty_redis_primed
 from cp_fleet.embedded import EmbeddedInfra, NginxServer, find_free_port, nginx_binary
 from cp_fleet.processes import ServerProcess
 from cp_fleet.system_user import infra_user
@@ -83,7 +84,11 @@ def fresh_database(database_url: str) -> Iterator[Callable[..., str]]:
 
 @pytest.fixture(scope="session")
 def redis_url(_cp_embedded_infra: EmbeddedInfra) -> str:
-    return _cp_embedded_infra.redis_url()
+    url = _cp_embedded_infra.redis_url()
+    # The session's Redis starts without revocations: its (empty) token denylist is complete, so
+    # verifiers in tests without an auth service do not fail closed (cp_common.security.denylist).
+    mark_empty_redis_primed(url)
+    return url
 
 
 @pytest.fixture(scope="session")

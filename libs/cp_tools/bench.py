@@ -30,6 +30,7 @@ def run_module(path: Path) -> dict:
     spec = importlib.util.spec_from_file_location(f"bench.{path.stem}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look their module up there
     spec.loader.exec_module(module)
     started = time.perf_counter()
     result = module.run()

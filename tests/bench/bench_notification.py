@@ -8,7 +8,9 @@ one at a time, each carrying its publish time; every client records when it rece
 Figures: Kafka-publish-to-client-receipt latency p50/p99 over every (event, client) pair with
 1,000 clients, against the same measurement with a single client in the same run (the ratio is
 what fan-out costs); the spread between the first and the last client per event; the server's
-resident memory per open connection; and how long 1,000 handshakes took. The clients all run in
+resident memory per open connection, against a bare WebSocket app on the same uvicorn +
+Starlette stack (``ws_baseline_app.py``) with as many connections; and how long 1,000
+handshakes took. The clients all run in
 this one process (sharing a core with the broker and the service on this machine), so client-side
 processing is part of the latency: a conservative figure.
 """
@@ -39,6 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from cp_common import topics
 from cp_common.kafka import EventProducer, ensure_topics
+from cp_common.security.denylist import mark_empty_redis_primed
 from cp_fleet.embedded import EmbeddedInfra, find_free_port
 from cp_fleet.processes import ServerCommand, ServerProcess
 from cp_fleet.readiness import http_status
@@ -128,6 +131,50 @@ def _start_service(state_dir: Path, infra_env: dict[str, str], port: int, jwks_u
     process.start()
     process.wait_ready()
     return process
+
+
+def _start_baseline(state_dir: Path, port: int) -> ServerProcess:
+    """The memory baseline: a bare WebSocket app on the same uvicorn + Starlette stack."""
+    command = ServerCommand(
+        name="ws-baseline",
+        argv=(
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ws_baseline_app:app",
+            "--app-dir",
+            str(Path(__file__).parent),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ),
+        readiness=http_status(f"http://127.0.0.1:{port}/", expected=404),
+        env={"PYTHONUNBUFFERED": "1"},
+        cwd=state_dir,
+        port=port,
+        start_timeout_s=30,
+    )
+    process = ServerProcess(command, state_dir / "logs" / "ws-baseline.log", state_dir)
+    process.start()
+    process.wait_ready()
+    return process
+
+
+async def _baseline_memory_kib(state_dir: Path, token: str) -> float:
+    """Server memory per connection of the bare WebSocket app, ``CLIENTS`` connections."""
+    port = find_free_port()
+    process = _start_baseline(state_dir, port)
+    clients: list[Client] = []
+    try:
+        server = psutil.Process(process.pid)
+        rss_before = server.memory_info().rss
+        clients, _ = await _open_many(f"ws://127.0.0.1:{port}/api/v1/ws/signals", token, CLIENTS)
+        await asyncio.sleep(2.0)
+        return (server.memory_info().rss - rss_before) / CLIENTS / 1024
+    finally:
+        await _close(clients)
+        process.stop()
 
 
 class Client:
@@ -256,6 +303,7 @@ async def run() -> dict:
     clients: list[Client] = []
     try:
         infra_env = infra.start().as_env()
+        mark_empty_redis_primed(infra_env["REDIS_URL"])  # no auth here to prime the denylist
         await ensure_topics(infra_env["KAFKA_BOOTSTRAP_SERVERS"], [topics.SIGNALS.name])
         with _jwks() as (jwks_url, key):
             port = find_free_port()
@@ -279,6 +327,8 @@ async def run() -> dict:
             finally:
                 await _close(clients)
                 await producer.stop()
+            baseline_kib = await _baseline_memory_kib(state_dir, token)
+        per_connection_kib = (rss_after - rss_before) / CLIENTS / 1024
         return {
             "clients": CLIENTS,
             "events": EVENTS,
@@ -286,7 +336,9 @@ async def run() -> dict:
             "latency_1_client": baseline,
             "p50_ratio_1000_vs_1": round(loaded["p50_ms"] / baseline["p50_ms"], 2),
             "p99_ratio_1000_vs_1": round(loaded["p99_ms"] / baseline["p99_ms"], 2),
-            "server_memory_per_connection_kib": round((rss_after - rss_before) / CLIENTS / 1024, 1),
+            "server_memory_per_connection_kib": round(per_connection_kib, 1),
+            "bare_websocket_app_memory_per_connection_kib": round(baseline_kib, 1),
+            "memory_ratio_vs_bare_app": round(per_connection_kib / baseline_kib, 2),
             "server_rss_with_1000_clients_mib": round(rss_after / 2**20, 1),
             "connect_1000_seconds": round(connect_s, 2),
             "handshakes_per_s": round(CLIENTS / connect_s, 1),

@@ -23,13 +23,13 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from tests.e2e.test_auth_through_gateway import INFRA_VARIABLES, _catalog_ports, _port_free
 
 from cp_common import topics
 from cp_common.kafka import EventProducer
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
+from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
 from cryptopredict.admin.v1 import watchlist_pb2, watchlist_pb2_grpc
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
@@ -38,8 +38,9 @@ pytestmark = pytest.mark.slow
 
 CPCTL = Path(sys.executable).with_name("cpctl")
 PASSWORD = "Admin-Path-2024!"
-#: Layer 1 is there for its model status in system health; layer2-sector is left out on purpose.
-SERVICES = ("auth", "ingestion", "admin", "layer1-macro")
+#: Layer 1 is there for its model status in system health, notification for `signals tail`;
+#: layer2-sector is left out on purpose (a command whose service is not deployed).
+SERVICES = ("auth", "ingestion", "admin", "layer1-macro", "notification")
 
 
 def _catalog() -> Catalog:
@@ -87,11 +88,7 @@ class AdminFleet:
 @pytest.fixture(scope="module")
 def admin_fleet() -> Iterator[AdminFleet]:
     base = _catalog()
-    offset = next(
-        offset
-        for offset in range(24000, 45000, 223)
-        if all(_port_free(port + offset) for port in _catalog_ports(base))
-    )
+    offset = free_port_offset(base, start=24100)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-admin-e2e-")).resolve()
     state_dir.chmod(0o755)
     config_dir = Path(tempfile.mkdtemp(prefix="cp-cpctl-"))
@@ -262,6 +259,20 @@ async def test_an_approved_promotion_reaches_the_watchlist_service_with_its_audi
     assert entry["actor"]["email"] == "admin@cryptopredict.local" and entry["after"]["note"] == "e2e"
     again = logged_in.cpctl("suggestions", "review", message.suggestion_id, "reject")
     assert again.returncode == 1 and "already approved" in again.stderr
+
+
+def test_signals_tail_follows_the_live_stream(logged_in: AdminFleet, tmp_path: Path) -> None:
+    tail = logged_in.cpctl("--json", "signals", "tail", "--count", "1")
+    assert tail.returncode == 0, tail.stderr
+    (first,) = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert first["type"] == "signals_init"
+    copy = tmp_path / "cpctl"
+    shutil.copytree(logged_in.config_dir, copy)
+    credentials = copy / "credentials.json"
+    session = json.loads(credentials.read_text())
+    credentials.write_text(json.dumps({**session, "access_token": "forged"}))
+    refused = logged_in.cpctl("signals", "tail", "--count", "1", config_dir=copy)
+    assert refused.returncode == 3 and "authentication failed" in refused.stderr
 
 
 def test_system_health_through_the_gateway(logged_in: AdminFleet) -> None:

@@ -17,10 +17,11 @@ import socket
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import jwt
@@ -40,6 +41,7 @@ from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 
 pytestmark = pytest.mark.slow
+T = TypeVar("T")
 
 PASSWORD = "Gateway-Path-2024!"
 ENVELOPE_KEYS = {"success", "error", "error_code", "timestamp"}
@@ -65,11 +67,30 @@ def _catalog_ports(catalog: Catalog) -> list[int]:
     return ports
 
 
+VERIFYING_SERVICE = Path(__file__).with_name("verifying_service.py")
+LOCKOUT_THRESHOLD = 3
+
+
 def _auth_only_catalog() -> Catalog:
-    """The deploy catalog's gateway and auth entry (other services are not needed here)."""
+    """The deploy catalog's gateway and auth entry (other services are not needed here), plus a
+    service that verifies tokens itself with the shared runtime (``verifying_service.py``)."""
     deploy = load_catalog(DEFAULT_CATALOG)
     data = deploy.model_dump(mode="json")
     data["services"] = [s for s in data["services"] if s["name"] == "auth"]
+    # A quick lockout, and room for the registrations this module makes from one address.
+    data["services"][0]["env"].update(
+        {"AUTH_LOCKOUT_THRESHOLD": str(LOCKOUT_THRESHOLD), "AUTH_REGISTER_LIMIT": "1000"}
+    )
+    data["services"].append(
+        {
+            "name": "verifying",
+            "command": ["python", str(VERIFYING_SERVICE)],
+            "http_port": 8118,
+            "public_prefixes": ["/api/v1/verifying/"],
+            "depends_on": ["redis", "auth"],
+            "env": {"JWKS_URL": "${AUTH_HTTP_URL}/.well-known/jwks.json"},
+        }
+    )
     return Catalog.model_validate(data)
 
 
@@ -308,7 +329,10 @@ async def test_forged_tokens_are_refused_by_another_service(
 async def test_fleet_health_and_jwks_through_the_gateway(gateway_client) -> None:
     health = await gateway_client.get("/api/v1/health")
     assert health.status_code == 200
-    assert health.json()["data"] == {"status": "healthy", "services": {"auth": {"ready": True}}}
+    assert health.json()["data"] == {
+        "status": "healthy",
+        "services": {"auth": {"ready": True}, "verifying": {"ready": True}},
+    }
     jwks = await gateway_client.get("/.well-known/jwks.json")
     assert jwks.status_code == 200 and jwks.json()["keys"][0]["alg"] == "EdDSA"
     static = await gateway_client.get("/health")
@@ -329,6 +353,187 @@ def test_a_burst_over_the_limit_gets_429_in_the_envelope(auth_fleet) -> None:
     assert answer.headers["content-type"] == "application/json"
     assert set(answer.json()) == ENVELOPE_KEYS and answer.json()["error_code"] == 429
     assert answer.json()["error"] == "Too many requests"
+
+
+# --- durability: revocations and lockouts across Redis restarts (issue 9) -------------------------
+
+
+async def _until(
+    probe: Callable[[], Awaitable[T]], predicate: Callable[[T], bool], *, timeout_s: float = 60.0
+) -> T:
+    """Call ``probe`` until ``predicate(result)`` holds; the last result (the test asserts on it)."""
+    deadline = time.monotonic() + timeout_s
+    result = await probe()
+    while not predicate(result) and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        result = await probe()
+    return result
+
+
+async def _three_revoked_tokens(auth_fleet: AuthFleet, client: httpx.AsyncClient) -> dict[str, str]:
+    """An access token revoked by logout, one by refresh-token reuse, one by a role change (an
+    admin demoted while holding an admin token)."""
+    logged_out = await _register_and_login(auth_fleet, client)
+    out = await client.post("/api/v1/auth/logout", headers=_bearer(logged_out["access_token"]))
+    assert out.status_code == 200, out.text
+
+    reused = await _register_and_login(auth_fleet, client)
+    rotated = await client.post("/api/v1/auth/refresh", json={"refresh_token": reused["refresh_token"]})
+    newest = rotated.json()["data"]
+    auth_fleet.keep(newest["access_token"], newest["refresh_token"])
+    replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": reused["refresh_token"]})
+    assert replay.status_code == 401
+
+    email, password = auth_fleet.admin_credentials()
+    root = (await client.post("/api/v1/auth/login", json={"email": email, "password": password})).json()
+    root_token = root["data"]["access_token"]
+    auth_fleet.keep(root_token, root["data"]["refresh_token"])
+    demoted = await _register_and_login(auth_fleet, client)
+    me = (await client.get("/api/v1/auth/me", headers=_bearer(demoted["access_token"]))).json()["data"]
+    role_url = f"/api/v1/auth/users/{me['id']}/role"
+    promoted = await client.put(role_url, headers=_bearer(root_token), json={"role": "admin"})
+    assert promoted.status_code == 200
+    login = await client.post("/api/v1/auth/login", json={"email": me["email"], "password": PASSWORD})
+    admin_token = login.json()["data"]["access_token"]
+    auth_fleet.keep(admin_token, login.json()["data"]["refresh_token"])
+    listed = await client.get("/api/v1/auth/users", headers=_bearer(admin_token))
+    assert listed.status_code == 200
+    demote = await client.put(role_url, headers=_bearer(root_token), json={"role": "casual"})
+    assert demote.status_code == 200
+    return {
+        "logout": logged_out["access_token"],
+        "refresh_reuse": newest["access_token"],
+        "role_change": admin_token,
+    }
+
+
+#: Protected routes of each service that verifies tokens.
+PROTECTED_ROUTES = {
+    "auth": ("/api/v1/auth/me", "/api/v1/auth/users"),
+    "verifying": ("/api/v1/verifying/mine", "/api/v1/verifying/admin"),
+}
+
+
+@dataclass
+class Services:
+    """Each service on its own port (polling through the gateway would meet its rate limit)."""
+
+    http: httpx.AsyncClient
+    urls: dict[str, str]
+
+    async def statuses(self, token: str) -> dict[str, tuple[int, str | None]]:
+        answers = {}
+        for service, routes in PROTECTED_ROUTES.items():
+            for route in routes:
+                response = await self.http.get(f"{self.urls[service]}{route}", headers=_bearer(token))
+                answers[route] = (response.status_code, response.json().get("error"))
+        return answers
+
+
+@pytest.fixture(scope="module")
+async def services(auth_fleet: AuthFleet) -> AsyncIterator[Services]:
+    catalog = auth_fleet.fleet.catalog
+    urls = {name: f"http://127.0.0.1:{catalog.service(name).http_port}" for name in PROTECTED_ROUTES}
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield Services(client, urls)
+
+
+@pytest.fixture(scope="module")
+async def auth_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """The auth service on its own port: tokens are made here, past the gateway's login limit."""
+    async with httpx.AsyncClient(base_url=services.urls["auth"], timeout=30) as client:
+        yield client
+
+
+async def _assert_refused_everywhere(services: Services, tokens: dict[str, str]) -> None:
+    for how, token in tokens.items():
+        answers = await services.statuses(token)
+        assert all(answer == (401, "token revoked") for answer in answers.values()), (how, answers)
+
+
+async def _restart_redis(auth_fleet: AuthFleet, *, wipe: bool) -> None:
+    fleet = auth_fleet.fleet
+    fleet.stop("redis")
+    if wipe:  # an ephemeral Redis (a new pod): nothing of the old data comes back
+        for path in fleet.layout.redis_dir.iterdir():
+            if path.is_file():
+                path.unlink()
+    fleet.start("redis", log=lambda line: None)
+
+
+@pytest.mark.parametrize("wipe", [False, True], ids=["restart-with-aof", "restart-empty"])
+async def test_revoked_tokens_stay_refused_by_every_service_across_a_redis_restart(
+    auth_fleet, services, auth_client, wipe
+) -> None:
+    revoked = await _three_revoked_tokens(auth_fleet, auth_client)
+    live = (await _register_and_login(auth_fleet, auth_client))["access_token"]
+    await _assert_refused_everywhere(services, revoked)
+
+    await _restart_redis(auth_fleet, wipe=wipe)
+    # Right after the restart (before any rebuild), revoked tokens must never be served.
+    during = [status for token in revoked.values() for status, _ in (await services.statuses(token)).values()]
+    assert 200 not in during, during
+    # Once a live token is served again by every service, the three are still refused.
+    served = await _until(
+        lambda: services.statuses(live), lambda a: all(s in (200, 403) for s, _ in a.values())
+    )
+    assert all(status in (200, 403) for status, _ in served.values()), served
+    await _assert_refused_everywhere(services, revoked)
+    # The live token is now in every service's verified-token cache: revoking it after the
+    # restart reaches them all (pushed again), within the documented bound (JWT_CACHE_SECONDS).
+    out = await auth_client.post("/api/v1/auth/logout", headers=_bearer(live))
+    assert out.status_code == 200
+    refused = await _until(
+        lambda: services.statuses(live),
+        lambda a: all(answer == (401, "token revoked") for answer in a.values()),
+        timeout_s=5.5,
+    )
+    assert all(answer == (401, "token revoked") for answer in refused.values()), refused
+    if wipe:
+        redis = create_redis(auth_fleet.redis_url)
+        try:
+            assert await redis.get("jwt:denylist-primed") is not None  # rebuilt from PostgreSQL
+        finally:
+            await redis.aclose()
+
+
+async def test_a_locked_account_stays_locked_across_an_empty_redis(auth_fleet, auth_client) -> None:
+    async def login(email: str, password: str = PASSWORD) -> httpx.Response:
+        return await auth_client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+    locked, unlocked = (f"lock-{uuid.uuid4().hex[:10]}@example.com" for _ in range(2))
+    for email in (locked, unlocked):
+        created = await auth_client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+        assert created.status_code == 201, created.text
+    for _ in range(LOCKOUT_THRESHOLD):
+        assert (await login(locked, "Wrong-Pass-1!")).status_code == 401
+    assert (await login(locked)).status_code == 401  # the right password, refused: locked
+
+    await _restart_redis(auth_fleet, wipe=True)
+    # Once the service works again (an account that is not locked logs in), the lock holds.
+    fine = await _until(lambda: login(unlocked), lambda r: r.status_code == 200)
+    assert fine.status_code == 200, fine.text
+    auth_fleet.keep(fine.json()["data"]["access_token"], fine.json()["data"]["refresh_token"])
+    still = await login(locked)
+    assert still.status_code == 401 and still.json()["error"] == "Invalid email or password"
+
+
+async def test_fleet_health_reports_degraded_while_auth_is_down(auth_fleet, gateway_client) -> None:
+    auth_fleet.fleet.stop("auth")
+    try:
+
+        async def health() -> httpx.Response:
+            return await gateway_client.get("/api/v1/health")
+
+        answer = await _until(health, lambda r: r.status_code == 503)
+        assert answer.status_code == 503 and answer.headers["content-type"] == "application/json"
+        body = answer.json()
+        assert body["success"] is False and body["error"] == "fleet degraded", body
+        assert body["data"]["services"] == {"auth": {"ready": False}, "verifying": {"ready": True}}
+    finally:
+        auth_fleet.fleet.start("auth", log=lambda line: None)
+    healthy = await _until(lambda: gateway_client.get("/api/v1/health"), lambda r: r.status_code == 200)
+    assert healthy.json()["data"]["status"] == "healthy"
 
 
 async def test_no_password_or_token_in_any_log(auth_fleet) -> None:

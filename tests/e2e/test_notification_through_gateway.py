@@ -289,6 +289,11 @@ async def test_close_codes_at_the_gateway(notify_fleet: NotifyFleet) -> None:
     query = f"{notify_fleet.ws_gateway}/api/v1/ws/dashboard?token=not-a-token"
     async with connect(query, open_timeout=30) as ws:
         assert (await _closed(ws))[0] == 4001
+    # A real token in the query string works, and (checked at teardown) appears in no log file.
+    async with connect(
+        f"{notify_fleet.ws_gateway}/api/v1/ws/dashboard?token={casual}", open_timeout=30
+    ) as ws:
+        assert (await _recv(ws))["type"] == "dashboard_init"
     admin = await _login(notify_fleet, admin=True)
     async with _ws(f"{notify_fleet.ws_gateway}/api/v1/ws/admin/system-status", admin) as ws:
         init = await _recv(ws)

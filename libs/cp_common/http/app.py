@@ -112,6 +112,9 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks would check the global providers (reading os.environ)
+        # on every request and duplicate the instrumentation below: off, always.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.readiness_checks = checks

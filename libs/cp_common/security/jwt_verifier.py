@@ -25,7 +25,10 @@ from jwt import PyJWK
 from jwt.exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKError
 
 from cp_common.errors import Unauthorized, Unavailable
+from cp_common.security import scopes
+from cp_common.security.denylist import DenylistNotPrimed
 from cp_common.security.principal import Principal, Role
+from cp_common.security.token_cache import VerifiedTokenCache
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class JwtVerifier:
         min_refresh_interval: float = 30.0,
         fetch_timeout: float = 5.0,
         jwks_source: Callable[[], Awaitable[object]] | None = None,
+        cache: VerifiedTokenCache | None = None,
     ) -> None:
         chosen = tuple(algorithms)
         refused = [alg for alg in chosen if alg not in ASYMMETRIC_ALGORITHMS]
@@ -92,6 +96,9 @@ class JwtVerifier:
         self._fetched_at: float | None = None  # monotonic time of the last successful fetch
         self._attempted_at: float | None = None  # monotonic time of the last fetch attempt
         self._refresh_lock = asyncio.Lock()
+        #: Verified tokens served again without a signature check or denylist round trip (see
+        #: :mod:`cp_common.security.token_cache`); ``None``: every request is fully checked.
+        self.cache = cache
         #: Number of JWKS requests made (observability and tests).
         self.fetch_count = 0
 
@@ -114,6 +121,18 @@ class JwtVerifier:
         """The principal of a valid token; raises :class:`Unauthorized` otherwise."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthorized(MSG_INVALID)
+        cache = self.cache
+        if cache is None:
+            return await self._verify(token)
+        cached = cache.get(token)
+        if cached is not None:
+            return cached
+        generation = cache.generation
+        principal = await self._verify(token)
+        cache.put(token, principal, generation)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except InvalidTokenError:
@@ -161,6 +180,10 @@ class JwtVerifier:
             return
         try:
             revoked = await self.is_revoked(jti)
+        except DenylistNotPrimed:
+            # Redis came back empty and auth has not rebuilt the denylist yet: fail closed.
+            logger.warning("token refused: the revocation denylist is being rebuilt")
+            raise Unavailable(MSG_REVOCATION_UNAVAILABLE) from None
         except Exception:
             # Fail closed, but as "unavailable": the token may be fine, the denylist is not.
             logger.warning("token revocation check failed", exc_info=True)
@@ -240,6 +263,9 @@ def _principal_from(claims: Mapping[str, Any]) -> Principal:
         raise Unauthorized(MSG_INVALID)
     if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise Unauthorized(MSG_INVALID)
+    scope = claims.get("scope")
+    if scope is not None and not (isinstance(scope, str) and scopes.valid(scope)):
+        raise Unauthorized(MSG_INVALID)
     return Principal(
         user_id=sub,
         role=Role(role),
@@ -247,4 +273,5 @@ def _principal_from(claims: Mapping[str, Any]) -> Principal:
         jti=jti,
         issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        scope=scope,
     )

@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.embedded import NginxServer, find_free_port
 from cp_fleet.layout import DEFAULT_CATALOG
-from cp_fleet.nginx_config import render_gateway_config
+from cp_fleet.nginx_config import bench_profile, render_gateway_config
 from cp_fleet.system_user import infra_user
 from cp_testing.fixtures import RunningNginx
 
@@ -255,7 +255,8 @@ def test_the_client_cannot_choose_its_forwarded_address(gateway: RunningNginx) -
     assert response.json()["headers"]["x-forwarded-for"] == "127.0.0.1"
 
 
-def test_fleet_health_path_goes_to_its_owner_with_its_own_zone(run_nginx) -> None:
+def test_fleet_health_path_goes_to_any_service_that_is_up_with_its_own_zone(run_nginx) -> None:
+    # Only the echo service listens: the health path skips the two that are down.
     gateway_port, echo_port, ws_port, down_port = (find_free_port() for _ in range(4))
     catalog = _catalog(
         gateway_port,
@@ -266,6 +267,7 @@ def test_fleet_health_path_goes_to_its_owner_with_its_own_zone(run_nginx) -> Non
     )
     config = render_gateway_config(catalog, access_log=Path("access.log"))
     assert "location = /api/v1/health {" in config
+    assert f"server 127.0.0.1:{down_port};" in config.split("upstream cp_fleet_health {")[1].split("}")[0]
     with http_echo_server(echo_port):
         nginx = run_nginx(config, gateway_port)
         try:
@@ -448,3 +450,16 @@ def test_an_error_is_logged_under_the_path_the_client_asked_for(gateway: Running
     assert "SECRET-43" not in text
     (ours,) = [r for r in map(json.loads, text.splitlines()) if r["request_id"] == "log-check-0002"]
     assert ours["path"] == "/api/v1/nope/x" and ours["status"] == 404 and ours["weight"] == 1
+
+
+def test_the_bench_profile_lifts_every_rate_limit_and_nothing_else(tmp_path: Path) -> None:
+    deploy = load_catalog(DEFAULT_CATALOG)
+    bench = bench_profile(deploy)
+    assert bench.services == deploy.services
+    assert bench.gateway.model_dump(exclude={"rate_limits"}) == deploy.gateway.model_dump(
+        exclude={"rate_limits"}
+    )
+    config = render_gateway_config(bench, access_log=tmp_path / "access.log")
+    zones = [line for line in config.splitlines() if "limit_req_zone" in line]
+    assert len(zones) == 4 and all("rate=1000000r/s" in line for line in zones)
+    assert "burst=100000 nodelay" in config

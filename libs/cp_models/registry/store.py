@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -70,8 +71,20 @@ _COLUMNS = (
 )
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN/infinite float replaced by None: JSON (and jsonb) has no NaN, and
+    a metric that could not be computed (a layer with no trades in the holdout) is unknown."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, default=str)
+    return json.dumps(_finite(value), default=str, allow_nan=False)
 
 
 class ModelRegistry:

@@ -9,6 +9,7 @@ import pytest
 
 from cp_models import cli
 from cp_models.evaluation.run import evaluate
+from cp_models.evaluation.trials import HISTORY
 from cp_models.layers.l1_macro import MacroRegimeModel
 from cp_models.layers.l4_timing import TimingModel
 from cp_models.training import REGISTRY_NAMES, train_all
@@ -77,10 +78,11 @@ def test_trial_log_grows_and_feeds_the_deflated_sharpe(report, sim_data, fast_co
     rep, out = report
     assert rep["deflated_sharpe"]["configurations_tried"] >= 1
     lines = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
-    history = [x for x in lines if x["logged_at"] == "earlier session"]
-    assert len(history) == 5  # the earlier sessions' trials are always counted
-    ours = [x for x in lines if x["logged_at"] != "earlier session"]
-    assert len(ours) == len(rep["variants"])  # every variant is a trial
+    history = HISTORY.read_text().splitlines()
+    assert len([x for x in lines if x["logged_at"] == "earlier session"]) == 5
+    assert len(lines) == len(history) + len(rep["variants"])  # history seeded, every variant a trial
+    ours = lines[len(history) :]
+    assert all(x["note"].startswith("test | ") for x in ours)
     assert ours[0]["fingerprint"] == fast_config.fingerprint()
 
 

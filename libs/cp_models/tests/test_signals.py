@@ -94,6 +94,9 @@ def test_unresolved_signal_stays_open_and_missing_prices_end_it():
         97.0,
         "close",
     )
+    no_close = _candles([(100, 101, 99, np.nan)])
+    out = resolve_exit(_signal(horizon=5), no_close, NO_COSTS)
+    assert (out.status, out.exit_date, out.exit_price) == ("end_of_data", no_close.index[0], 100.0)
 
 
 def _market(c: pd.DataFrame) -> MarketData:

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from cpctl import output
 from cpctl.errors import CliError, ExitCode
@@ -94,18 +95,30 @@ def _websocket_url(gateway: str, path: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+#: WebSocket close codes of the notification service and what they mean here.
+CLOSE_CODES = {
+    4001: ("authentication failed: run `cpctl login`", ExitCode.NOT_LOGGED_IN),
+    4002: ("the session expired or was revoked: run `cpctl login`", ExitCode.NOT_LOGGED_IN),
+    4003: ("not allowed for this account", ExitCode.FORBIDDEN),
+}
+SUBPROTOCOL = "cryptopredict.v1"
+
+
 @app.command("tail")
 def tail(
     ctx: typer.Context,
     count: Annotated[int | None, typer.Option(min=1, help="stop after this many messages")] = None,
 ) -> None:
-    """Follow new signals live (WebSocket); one line per message, JSON lines with --json."""
+    """Follow signals live (WebSocket): the current snapshot first, then each new or closed
+    signal; one line per message, JSON lines with --json."""
     current = state(ctx)
     session = current.client.require_session()
-    url = _websocket_url(current.client.gateway, f"/api/v1/ws/signals/{session.user_id}")
+    url = _websocket_url(current.client.gateway, "/api/v1/ws/signals")
+    # The token goes in the subprotocol header, never in a URL that could be logged.
+    offered = [Subprotocol(SUBPROTOCOL), Subprotocol(f"bearer.{session.access_token}")]
     received = 0
     try:
-        with connect(f"{url}?token={session.access_token}", open_timeout=10) as socket:
+        with connect(url, subprotocols=offered, open_timeout=10) as socket:
             for raw in socket:
                 _print_message(raw, current.as_json)
                 received += 1
@@ -114,8 +127,15 @@ def tail(
     except InvalidStatus as exc:
         status = exc.response.status_code
         raise CliError(
-            f"the notification service does not serve live signals here ({status})", ExitCode.UNAVAILABLE
+            f"live signals are not served here: the notification service answered {status}",
+            ExitCode.UNAVAILABLE,
         ) from None
+    except ConnectionClosed as exc:
+        code = exc.rcvd.code if exc.rcvd is not None else None
+        message, exit_code = CLOSE_CODES.get(
+            code or 0, (f"the live signal stream closed ({code})", ExitCode.UNAVAILABLE)
+        )
+        raise CliError(message, exit_code) from None
     except (OSError, WebSocketException) as exc:
         raise CliError(f"live signal stream failed: {exc}", ExitCode.UNAVAILABLE) from None
 

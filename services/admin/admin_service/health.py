@@ -143,7 +143,8 @@ class SystemHealth:
 
     def _self_report(self) -> dict[str, Any]:
         samples = _metrics_of(generate_latest(REGISTRY).decode())
-        return {"status": "ready", "ready": True, "checks": {}, **_from_samples(samples)}
+        # The admin service runs no model: only its breakers and consumer lag are its own.
+        return {"status": "ready", "ready": True, "checks": {}, **_from_samples(samples), "models": []}
 
     async def _cascade(self) -> dict[str, Any]:
         run = await read_models.latest_cascade_run(self._pool)

@@ -244,7 +244,10 @@ async def test_detail_shows_price_24h_change_and_layer3_score_and_is_cached(
         assert added.status_code == 201
         async with admin.components.pool.acquire() as conn:
             await conn.execute(
-                "INSERT INTO asset_scores (symbol, ai_score, confidence, analyzed_at) VALUES ('ETH', 0.7, 0.6, now())"
+                # newer than any score Layer 3 may have published on the shared broker
+                "INSERT INTO asset_scores (symbol, ai_score, confidence, analyzed_at) "
+                "VALUES ('ETH', 0.7, 0.6, now() + interval '1 day') ON CONFLICT (symbol) DO UPDATE "
+                "SET ai_score = 0.7, confidence = 0.6, analyzed_at = now() + interval '1 day'"
             )
         detail = await client.get(f"/api/v1/layer3/watchlists/{ADMIN_WATCHLIST}", headers=casual.headers)
         assert detail.status_code == 200, detail.text

@@ -84,7 +84,7 @@ class Accounts:
             assert updated is not None
             await publish_user_changed(conn, updated, UserChange.ROLE_CHANGED, actor=actor, before=user)
             live = await repo.live_access_tokens(conn, user.id)
-        await self.c.revoke_access(live)
+            await self.c.revoke_access(conn, live, "role_changed")
         record(
             SecurityEvent.ROLE_CHANGED,
             actor_id=actor.user_id,
@@ -100,16 +100,15 @@ class Accounts:
             user = await self._locked_target(conn, user_id)
             if user.is_active is active:
                 return user
-            live = []
             if not active:
                 await self._refuse_last_admin(conn, user)
                 await repo.revoke_all_families(conn, user.id, "deactivated")
                 live = await repo.live_access_tokens(conn, user.id)
+                await self.c.revoke_access(conn, live, "deactivated")
             updated = await repo.set_active(conn, user.id, active)
             assert updated is not None
             change = UserChange.REACTIVATED if active else UserChange.DEACTIVATED
             await publish_user_changed(conn, updated, change, actor=actor, before=user)
-        await self.c.revoke_access(live)
         event = SecurityEvent.REACTIVATED if active else SecurityEvent.DEACTIVATED
         record(event, actor_id=actor.user_id, user_id=user.id)
         return updated

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -14,10 +14,12 @@ from auth_service.domain.models import LiveAccessToken
 from auth_service.domain.passwords import PasswordHasher, PasswordPolicy
 from auth_service.domain.throttling import LoginThrottle, ThrottlePolicy
 from auth_service.domain.tokens import AccessTokenIssuer
+from auth_service.revocations import Revocations
 from auth_service.settings import AuthSettings
 from cp_common.cache import RateLimiter
 from cp_common.security import JwtVerifier
 from cp_common.security.denylist import TokenDenylist
+from cp_common.security.token_cache import RevocationListener, VerifiedTokenCache, cached_verification
 
 #: The JWKS URL of the in-process verifier (never dialled: answered by the key ring directly).
 IN_PROCESS_JWKS_URL = "http://auth.in-process/.well-known/jwks.json"
@@ -32,17 +34,18 @@ class AuthComponents:
     hasher: PasswordHasher
     policy: PasswordPolicy
     throttle: LoginThrottle
-    denylist: TokenDenylist
+    revocations: Revocations
     register_limiter: RateLimiter
     verifier: JwtVerifier
+    #: Feeds the verifier's token cache with pushed revocations (``None``: no cache).
+    revocation_listener: RevocationListener | None
 
-    async def revoke_access(self, tokens: Iterable[LiveAccessToken]) -> None:
-        """Denylist access tokens until they would have expired (plus the verifiers' leeway)."""
-        now = datetime.now(UTC)
-        for token in tokens:
-            remaining = (token.expires_at - now).total_seconds() + self.settings.auth_token_leeway_s
-            if remaining > 0:
-                await self.denylist.revoke(token.jti, int(remaining) + 1)
+    async def revoke_access(
+        self, conn: asyncpg.Connection, tokens: Sequence[LiveAccessToken], reason: str
+    ) -> None:
+        """Revoke access tokens durably (PostgreSQL) and in the Redis denylist until they would
+        have expired (plus the verifiers' leeway); call inside the change's transaction."""
+        await self.revocations.revoke(conn, tokens, reason)
 
 
 def build_keyring(settings: AuthSettings) -> KeyRing:
@@ -57,9 +60,11 @@ def build_keyring(settings: AuthSettings) -> KeyRing:
     )
 
 
-def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: TokenDenylist) -> JwtVerifier:
-    """The shared :class:`JwtVerifier` (same checks as every other service) reading the key ring
-    directly instead of fetching the JWKS over the network."""
+def in_process_verifier(
+    settings: AuthSettings, keyring: KeyRing, denylist: TokenDenylist, cache: VerifiedTokenCache | None
+) -> JwtVerifier:
+    """The shared :class:`JwtVerifier` (same checks and token cache as every other service)
+    reading the key ring directly instead of fetching the JWKS over the network."""
 
     async def own_key_set() -> object:
         return keyring.jwks()
@@ -73,13 +78,15 @@ def in_process_verifier(settings: AuthSettings, keyring: KeyRing, denylist: Toke
         cache_ttl=settings.auth_keys_reload_interval_s,
         min_refresh_interval=0.0,
         jwks_source=own_key_set,
+        cache=cache,
     )
 
 
 def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis.Redis) -> AuthComponents:
     keyring = build_keyring(settings)
     keyring.load()
-    denylist = TokenDenylist(redis)
+    denylist = TokenDenylist(redis, linger_s=settings.auth_token_leeway_s)
+    cache, listener = cached_verification(redis, settings.jwt_cache_seconds)
     return AuthComponents(
         settings=settings,
         pool=pool,
@@ -99,6 +106,7 @@ def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis
         policy=PasswordPolicy(settings.auth_password_min_length, settings.auth_password_max_length),
         throttle=LoginThrottle(
             redis,
+            pool,
             ThrottlePolicy(
                 threshold=settings.auth_lockout_threshold,
                 window_s=settings.auth_lockout_window_s,
@@ -107,12 +115,13 @@ def build_components(settings: AuthSettings, pool: asyncpg.Pool, redis: aioredis
                 ip_window_s=settings.auth_ip_failure_window_s,
             ),
         ),
-        denylist=denylist,
+        revocations=Revocations(pool, denylist),
         register_limiter=RateLimiter(
             redis,
             "auth-register",
             limit=settings.auth_register_limit,
             window_seconds=settings.auth_register_window_s,
         ),
-        verifier=in_process_verifier(settings, keyring, denylist),
+        verifier=in_process_verifier(settings, keyring, denylist, cache),
+        revocation_listener=listener,
     )

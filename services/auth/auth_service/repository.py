@@ -257,3 +257,54 @@ async def delete_expired_refresh_tokens(conn: asyncpg.Connection, older_than: da
         "(SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id)"
     )
     return int(result.split()[-1])
+
+
+# --- revoked access tokens (the source of truth behind the Redis denylist) ----------------------
+
+
+async def insert_revocations(
+    conn: asyncpg.Connection, tokens: Sequence[LiveAccessToken], reason: str
+) -> None:
+    await conn.executemany(
+        "INSERT INTO revoked_access_tokens (jti, expires_at, reason) VALUES ($1, $2, $3) "
+        "ON CONFLICT (jti) DO NOTHING",
+        [(t.jti, t.expires_at, reason) for t in tokens],
+    )
+
+
+async def revocations_expiring_after(conn: asyncpg.Connection, after: datetime) -> list[LiveAccessToken]:
+    rows = await conn.fetch("SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > $1", after)
+    return [LiveAccessToken(r["jti"], r["expires_at"]) for r in rows]
+
+
+async def delete_expired_revocations(conn: asyncpg.Connection, older_than: datetime) -> int:
+    result = await conn.execute("DELETE FROM revoked_access_tokens WHERE expires_at < $1", older_than)
+    return int(result.split()[-1])
+
+
+# --- account lockouts ------------------------------------------------------------------------------
+
+
+async def lock_account(conn: asyncpg.Connection, account: str, until: datetime) -> bool:
+    """Lock ``account`` until ``until`` unless a lock already holds; ``True`` if this call locked it."""
+    locked = await conn.fetchval(
+        "INSERT INTO login_lockouts (account, locked_until) VALUES ($1, $2) "
+        "ON CONFLICT (account) DO UPDATE SET locked_until = EXCLUDED.locked_until, locked_at = now() "
+        "WHERE login_lockouts.locked_until <= now() RETURNING true",
+        account,
+        until,
+    )
+    return bool(locked)
+
+
+async def is_account_locked(conn: asyncpg.Connection, account: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM login_lockouts WHERE account = $1 AND locked_until > now()", account
+        )
+    )
+
+
+async def delete_expired_lockouts(conn: asyncpg.Connection, older_than: datetime) -> int:
+    result = await conn.execute("DELETE FROM login_lockouts WHERE locked_until < $1", older_than)
+    return int(result.split()[-1])

@@ -151,7 +151,6 @@ class Sessions:
     async def refresh(self, presented: str, ip: str) -> TokenPair:
         if not presented or len(presented) > MAX_REFRESH_TOKEN_LENGTH:
             raise Unauthorized(INVALID_REFRESH)
-        revoked: list[LiveAccessToken] = []
         failure: str | None = None
         tokens: TokenPair | None = None
         async with self.c.pool.acquire() as conn, conn.transaction():
@@ -160,6 +159,7 @@ class Sessions:
                 failure = INVALID_REFRESH
             elif stored.rotated_at is not None:
                 revoked = await repo.revoke_families(conn, [stored.family_id], "reuse_detected")
+                await self.c.revoke_access(conn, revoked, "reuse_detected")
                 failure = REFRESH_REUSED
                 record(
                     SecurityEvent.REFRESH_TOKEN_REUSED,
@@ -173,11 +173,11 @@ class Sessions:
                 user = await repo.user_by_id(conn, stored.user_id)
                 if user is None or not user.is_active:
                     revoked = await repo.revoke_families(conn, [stored.family_id], "account_inactive")
+                    await self.c.revoke_access(conn, revoked, "account_inactive")
                     failure = ACCOUNT_DEACTIVATED
                 else:
                     await repo.mark_rotated(conn, stored.id)
                     tokens = await self._issue(conn, user, stored.family_id)
-        await self.c.revoke_access(revoked)
         if failure is not None or tokens is None:
             raise Unauthorized(failure or INVALID_REFRESH)
         record(SecurityEvent.TOKEN_REFRESHED, user_id=tokens.user_id, client_ip=ip)
@@ -195,7 +195,8 @@ class Sessions:
                 families.add(await repo.family_of_refresh_token(conn, principal.user_id, digest))
             live = [f for f in families if f is not None]
             revoked = await repo.revoke_families(conn, live, "logout") if live else []
-        await self.c.revoke_access([*revoked, LiveAccessToken(principal.jti, principal.expires_at)])
+            own = LiveAccessToken(principal.jti, principal.expires_at)
+            await self.c.revoke_access(conn, [*revoked, own], "logout")
         record(SecurityEvent.LOGGED_OUT, user_id=principal.user_id, client_ip=ip, sessions=len(live))
 
     # --- password change ----------------------------------------------------------------------
@@ -224,7 +225,8 @@ class Sessions:
         async with self.c.pool.acquire() as conn, conn.transaction():
             await repo.set_password_hash(conn, user.id, new_hash)
             revoked = await repo.revoke_all_families(conn, user.id, "password_changed")
+            own = LiveAccessToken(principal.jti, principal.expires_at)
+            await self.c.revoke_access(conn, [*revoked, own], "password_changed")
             tokens = await self._start_session(conn, user)
-        await self.c.revoke_access([*revoked, LiveAccessToken(principal.jti, principal.expires_at)])
         record(SecurityEvent.PASSWORD_CHANGED, user_id=user.id, client_ip=ip, sessions_ended=len(revoked))
         return tokens

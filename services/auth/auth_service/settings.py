@@ -65,7 +65,11 @@ class AuthSettings(ServiceSettings):
     auth_register_limit: int = Field(default=20, ge=1)
     auth_register_window_s: int = Field(default=3600, ge=1)
 
-    #: How often expired refresh tokens are deleted (they are useless a day after expiry).
+    #: How often the Redis denylist is checked for a lost copy (then rebuilt from PostgreSQL);
+    #: bounds how long verifiers fail closed after Redis comes back empty.
+    auth_denylist_check_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    #: How often expired refresh tokens, revocations and lockouts are deleted (a day after expiry).
     auth_prune_interval_s: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")

@@ -20,7 +20,9 @@ from cp_common import topics
 from cp_common.grpc import GrpcServer
 from cp_common.service import Runtime, ServiceSpec, build_app
 from ingestion_service import MIGRATIONS_DIR, SCHEMA, grpc_api
-from ingestion_service.api import market
+from ingestion_service.api import analytics, market
+from ingestion_service.read_cache import EXTRAS_KEY as CANDLE_CACHE_KEY
+from ingestion_service.read_cache import CandleReadCache
 from ingestion_service.runner import FeedRunner
 from ingestion_service.settings import IngestionSettings
 from ingestion_service.sources import create_feed, create_pipeline
@@ -48,8 +50,12 @@ async def _start(runtime: Runtime) -> None:
     pool = runtime.require_pool()
     async with pool.acquire() as conn, conn.transaction():
         await asset_store.sync_sectors(conn)
+    cache = CandleReadCache()
+    runtime.extras[CANDLE_CACHE_KEY] = cache
+    pipeline = create_pipeline(settings, pool)
+    pipeline.on_candles_stored.append(cache.invalidate)
     runner = FeedRunner(
-        create_pipeline(settings, pool),
+        pipeline,
         create_feed(settings, pool),
         redis=runtime.redis,
         lock_ttl=settings.ingestion_live_lock_ttl_s,
@@ -77,7 +83,7 @@ SPEC = ServiceSpec(
     migrations_dir=MIGRATIONS_DIR,
     uses_kafka=True,
     produces=[topics.MARKET_CANDLES.name, topics.MARKET_SNAPSHOTS.name],
-    routers=[market.router],
+    routers=[market.router, analytics.router],
     grpc_services=_grpc,
     on_startup=_start,
 )

@@ -27,6 +27,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -110,6 +111,8 @@ class IngestionPipeline:
         self.writers = writers
         self._known_symbols: set[str] = set()
         self._taxonomy_synced = False
+        #: Called after every commit of candles (the read cache drops its answers).
+        self.on_candles_stored: list[Callable[[], None]] = []
 
     def publish_after(self, batch: MarketBatch) -> datetime | None:
         """Candles closing after this moment publish events (None: none do)."""
@@ -157,6 +160,8 @@ class IngestionPipeline:
                     await self._store_candles(conn, chunk, publish_after, source, result)
                 # only once committed: a rolled-back chunk must create its asset rows again
                 self._known_symbols.update(chunk.columns["symbol"])
+                for hook in self.on_candles_stored:
+                    hook()
 
         if len(rows):
             await asyncio.gather(*(write(chunk) for chunk in rows.chunks(self.chunk_rows)))

@@ -22,6 +22,7 @@ from cp_testing.waiting import eventually
 from cryptopredict.common.v1 import market_pb2 as common
 from cryptopredict.market.v1 import market_data_pb2 as pb
 from ingestion_service.app import SPEC
+from ingestion_service.read_cache import CandleReadCache
 from ingestion_service.settings import IngestionSettings
 
 from .ingestion_testing import RunningIngestion, running_ingestion
@@ -296,12 +297,13 @@ async def _assigned(consumer: AIOKafkaConsumer) -> bool:
 
 
 async def test_reads_need_a_token_when_not_public(
-    migrated_database: Callable[[], str], kafka_bootstrap_servers: str, tmp_path_factory
+    migrated_database: Callable[[], str], kafka_bootstrap_servers: str, redis_url: str, tmp_path_factory
 ) -> None:
     settings = IngestionSettings(
         environment="test",
         database_url=migrated_database(),
         kafka_bootstrap_servers=kafka_bootstrap_servers,
+        redis_url=redis_url,
         ingestion_public_reads=False,
         jwks_url="http://127.0.0.1:9/.well-known/jwks.json",
         ingestion_source="files",
@@ -321,3 +323,42 @@ def test_public_reads_default_by_environment() -> None:
     assert not production.reads_are_public
     with pytest.raises(ValueError, match="JWKS_URL is required"):
         IngestionSettings(environment="production")
+
+
+async def test_cached_candle_reads_are_dropped_when_candles_are_stored(service: RunningIngestion) -> None:
+    client, pool = service.client, service.runtime.require_pool()
+    query = {"interval": "1h", "limit": 3}
+
+    async def latest_served() -> datetime:
+        body = (await client.get("/api/v1/market/candles/BTC", params=query)).json()
+        return datetime.fromisoformat(body["data"]["candles"][-1]["open_time"])
+
+    first = await latest_served()
+
+    async def stored_after(moment: datetime) -> bool:
+        newest = await pool.fetchval(
+            "SELECT max(open_time) FROM candles WHERE symbol = 'BTC' AND interval = '1h'"
+        )
+        return newest > moment
+
+    await eventually(lambda: stored_after(first), within=30, what="a new BTC candle")
+    stored = await pool.fetchval(
+        "SELECT max(open_time) FROM candles WHERE symbol = 'BTC' AND interval = '1h'"
+    )
+    # Right after the commit (well within the cache's TTL), the answer already has the new candle.
+    assert await latest_served() >= stored
+
+
+def test_the_candle_cache_keeps_nothing_built_across_an_invalidation() -> None:
+    cache = CandleReadCache(ttl_s=60)
+    version = cache.version
+    cache.invalidate()
+    cache.put("k", b"{}", version)
+    assert cache.get("k") is None
+    cache.put("k", b"{}", cache.version)
+    assert cache.get("k") == b"{}"
+    cache.invalidate()
+    assert cache.get("k") is None
+    short = CandleReadCache(ttl_s=0.0)
+    short.put("k", b"{}", short.version)
+    assert short.get("k") is None

@@ -144,6 +144,9 @@ async def test_deactivating_the_model_refuses_analysis_and_activation_restores_i
     assert refused.value.details() == "Layer 1 model not available"
     ready = (await layer1.http.get("/readyz")).json()["data"]["checks"]["model"]
     assert ready["detail"]["status"] == "inactive"
+    metrics = (await layer1.http.get("/metrics")).text
+    assert 'cp_layer_model_status{layer="macro",model="macro_regime_v3",status="inactive"} 1.0' in metrics
+    assert 'cp_layer_model_status{layer="macro",model="macro_regime_v3",status="active"} 0.0' in metrics
     await registry.activate("macro_regime_v3", active.version)
     for _ in range(100):
         if layer1.kit.model.status == "active":

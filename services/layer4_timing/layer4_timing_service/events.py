@@ -70,7 +70,7 @@ def signal_message(signal: SignalRecord) -> signals_pb2.Signal:
         entry_price=signal.entry_fill_price or signal.entry_price,
         target_price=signal.target_price,
         stop_loss=signal.stop_loss,
-        confidence=signal.confidence,
+        confidence=_number(signal.confidence),
         risk_level=to_proto(analysis_pb2.RiskLevel, signal.risk_level),
         risk_reward_ratio=signal.risk_reward_ratio,
         position_size=signal.position_size,
@@ -93,7 +93,7 @@ def signal_message(signal: SignalRecord) -> signals_pb2.Signal:
         cascade_run_id=signal.cascade_run_id,
         market_context=_context(signal.market_context),
         outcome=_outcome(signal),
-        probability=signal.probability,
+        probability=_number(signal.probability),
     )
 
 

@@ -1,38 +1,33 @@
-"""How a tracked signal's trade goes, by the backtest's own rules (``cp_models.backtest.trades``).
+"""How a tracked signal's trade goes: ``cp_models.signals.resolve_exit``, the rule the backtest
+exits by (take-profit at the target or the open above it, stop on a close with the exit at the
+next open, expiry at the open after the horizon, costs on both fills).
 
-The tracker keeps the daily bars since a signal's decision day and hands them to the backtest's
-``walk_trade`` on a daily calendar (a missing day is NaN, as in ``MarketData``): entry at the open
-of the first bar after the decision, stop and target at the signal's distances from that fill, a
-gap through a level fills at the open, a bar touching both counts as the stop, and without a touch
-the trade exits at the open of the bar after the horizon. Returns are ``net_trade_return``'s.
-Nothing here re-implements those rules; this module only shapes the inputs and names the result.
+The tracker keeps the daily bars since the decision and hands them to ``resolve_exit`` on a
+daily calendar (a missing day is NaN, as in ``MarketData``, where the backtest ends the trade at
+the last close). This module only shapes the inputs and names the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-import numpy as np
+import pandas as pd
 
 from cp_models.backtest.costs import CostModel
-from cp_models.backtest.trades import net_trade_return, walk_trade
+from cp_models.signals import TradeSignal, resolve_exit
 
-#: The backtest's exit reasons -> the signal statuses of the blueprint.
-STATUS_OF_REASON = {"target": "target_hit", "stop": "stopped_out", "expiry": "expired"}
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class TradePlan:
-    """What the tracker needs of a signal: direction, distances from the fill, horizon in bars."""
-
-    side: str
-    decision_date: date
-    target_distance: float
-    stop_distance: float
-    horizon_bars: int
+#: ``resolve_exit``'s statuses -> the signal statuses of the blueprint; a data gap ends the
+#: trade at the last close (the backtest's ``end_of_data``) and counts as an expiry.
+STATUS_OF = {
+    "target_hit": "target_hit",
+    "stopped_out": "stopped_out",
+    "expired": "expired",
+    "end_of_data": "expired",
+}
+COLUMNS = ("open", "high", "low", "close")
 
 
 @dataclass(frozen=True)
@@ -53,6 +48,8 @@ class Exit:
     gross_return: float
     net_return: float
     bars_held: int
+    #: Why, when it was not a plain target/stop/expiry (a data gap).
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,40 +59,50 @@ class Progress:
     #: The entry fill (open of the first bar after the decision), once that bar is known.
     entry_price: float | None
     exit: Exit | None
-    #: True when the first bar after the decision is missing, so the backtest would not trade.
+    #: True when the entry day has no bar but later days do: the backtest would not trade.
     unfillable: bool = False
 
 
-def follow(plan: TradePlan, bars: Sequence[Bar], costs: CostModel) -> Progress:
-    """The trade's state after ``bars`` (any order; only those after the decision day count)."""
-    first_day = plan.decision_date + DAY
-    by_day = {b.open_time.date(): b for b in bars if b.open_time.date() >= first_day}
-    if not by_day:
+def calendar(bars: Sequence[Bar], start: pd.Timestamp) -> pd.DataFrame:
+    """The bars from ``start`` on, on a daily calendar (a missing day is a row of NaN)."""
+    frame = pd.DataFrame(
+        [[b.open, b.high, b.low, b.close] for b in bars],
+        index=pd.DatetimeIndex([pd.Timestamp(b.open_time) for b in bars]),
+        columns=list(COLUMNS),
+        dtype="float64",
+    )
+    frame = frame[frame.index >= start]
+    if frame.empty:
+        return frame
+    return frame.reindex(pd.date_range(start, frame.index.max(), freq="D"))
+
+
+def follow(signal: TradeSignal, bars: Sequence[Bar], costs: CostModel) -> Progress:
+    """The trade's state after ``bars`` (only those from the entry day on count)."""
+    return follow_on(signal, calendar(bars, signal.entry_date), costs)
+
+
+def follow_on(signal: TradeSignal, frame: pd.DataFrame, costs: CostModel) -> Progress:
+    """:func:`follow` on a :func:`calendar` that starts at or before the entry day (one
+    calendar serves every signal of a symbol)."""
+    frame = frame[frame.index >= signal.entry_date]
+    if frame.empty:
         return Progress(entry_price=None, exit=None)
-    last_day = max(by_day)
-    days = [first_day + DAY * i for i in range((last_day - first_day).days + 1)]
-    o, h, lo, c = (
-        np.array([getattr(by_day[d], f) if d in by_day else np.nan for d in days], dtype="float64")
-        for f in ("open", "high", "low", "close")
-    )
-    walked = walk_trade(
-        plan.side, 0, o, h, lo, c, plan.target_distance, plan.stop_distance, plan.horizon_bars
-    )
-    if walked is None:
+    if frame.index[0] != signal.entry_date or not pd.notna(frame["open"].iloc[0]):
         return Progress(entry_price=None, exit=None, unfillable=True)
-    exit_i, entry, exit_price, reason = walked
-    if reason not in STATUS_OF_REASON:  # "end_of_data": the trade is still open
-        return Progress(entry_price=entry, exit=None)
-    gross, net = net_trade_return(plan.side, entry, exit_price, costs)
-    exit_bar = by_day[days[exit_i]]
+    outcome = resolve_exit(signal, frame, costs)
+    if outcome.status == "open" or outcome.exit_date is None:
+        return Progress(entry_price=outcome.entry_price, exit=None)
+    exit_day = pd.Timestamp(outcome.exit_date)
     return Progress(
-        entry_price=entry,
+        entry_price=outcome.entry_price,
         exit=Exit(
-            status=STATUS_OF_REASON[reason],
-            exit_price=exit_price,
-            closed_at=exit_bar.open_time + DAY,
-            gross_return=gross,
-            net_return=net,
-            bars_held=exit_i + 1,
+            status=STATUS_OF[outcome.status],
+            exit_price=outcome.exit_price,
+            closed_at=(exit_day + pd.Timedelta(days=1)).to_pydatetime(),
+            gross_return=outcome.gross_return,
+            net_return=outcome.net_return,
+            bars_held=(exit_day - signal.entry_date).days + 1,
+            reason="data gap: closed at the last close" if outcome.status == "end_of_data" else None,
         ),
     )

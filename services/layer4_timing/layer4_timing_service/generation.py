@@ -21,25 +21,29 @@ from cryptopredict.common.v1 import analysis_pb2
 from layer4_timing_service import events
 from layer4_timing_service.api import views
 from layer4_timing_service.metrics import SIGNALS_GENERATED
-from layer4_timing_service.model_adapter import Assessment, DayContext, day_signals
+from layer4_timing_service.model_adapter import Assessment, DayContext, signals_for_day
 from layer4_timing_service.storage import signals as store
 from layer4_timing_service.storage.signals import SignalRecord
 
 
 def day_context(call: Call) -> DayContext:
     context = call.request.context
+    assets = l3_assets(call)
     return DayContext(
         cascade_run_id=call.request.cascade_run_id,
         regime=from_proto(analysis_pb2.Regime, context.regime, default="") or None,
         risk_level=from_proto(analysis_pb2.RiskLevel, context.risk_level, default="medium"),
-        # proto3 cannot tell "not given" from 0; Layer 1's exposure is never 0 (its floor is 0.15)
-        recommended_exposure=context.recommended_exposure or 1.0,
+        l3_scores={a.symbol: a.ai_score for a in assets},
         model_version=call.model.label,
+        l3_selected=frozenset(a.symbol for a in assets if a.selected),
     )
 
 
-def candidates(call: Call) -> list[str]:
-    return call.request.symbols or list(dict.fromkeys(a.symbol for a in call.request.context.active_assets))
+def l3_assets(call: Call) -> list[analysis_pb2.AssetScore]:
+    """Layer 3's scored assets of the day: every asset of the universe, its selection flagged
+    (``symbols``, when given, restricts them)."""
+    wanted = set(call.request.symbols)
+    return [a for a in call.request.context.active_assets if not wanted or a.symbol in wanted]
 
 
 def _assessment(a: Assessment) -> pb.CandidateAssessment:
@@ -66,9 +70,7 @@ def count_generated(response: pb.GenerateSignalsResponse) -> None:
 def compute(call: Call) -> Analysis:
     """The run's signals from the model, ready to be stored once."""
     ctx = day_context(call)
-    result = call.timer.measure(
-        day_signals, call.model.model, call.inputs.datasets, call.day, candidates(call), ctx
-    )
+    result = call.timer.measure(signals_for_day, call.model.model, call.inputs.datasets, call.day, ctx)
     records = [store.with_id(s) for s in result.signals]
     response = pb.GenerateSignalsResponse(
         signals=[events.signal_message(r) for r in records],

@@ -18,14 +18,16 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+import pandas as pd
 
 from cp_common.kafka.consumer import Event, PermanentError
 from cp_models.backtest.costs import CostModel
 from cryptopredict.common.v1 import market_pb2
 from cryptopredict.events.v1.signals_pb2 import SignalChanged
 from layer4_timing_service import events, paper
-from layer4_timing_service.exit_rules import Bar, Progress, TradePlan, follow
+from layer4_timing_service.exit_rules import Bar, Progress, calendar, follow_on
 from layer4_timing_service.metrics import SIGNALS_CLOSED
+from layer4_timing_service.model_adapter import trade_signal
 from layer4_timing_service.storage import bars
 from layer4_timing_service.storage import evidence as evidence_store
 from layer4_timing_service.storage import signals as store
@@ -50,16 +52,6 @@ def candle_bar(candle: market_pb2.Candle) -> Bar:
     return Bar(open_time, candle.open, candle.high, candle.low, candle.close)
 
 
-def plan_of(signal: SignalRecord) -> TradePlan:
-    return TradePlan(
-        side=signal.signal_type,
-        decision_date=signal.decision_date,
-        target_distance=signal.target_distance,
-        stop_distance=signal.stop_distance,
-        horizon_bars=signal.horizon_bars,
-    )
-
-
 class Tracker:
     def __init__(self, costs: CostModel, *, evidence_window: int, evidence_min_weight: float) -> None:
         self.costs = costs
@@ -79,10 +71,13 @@ class Tracker:
         active = await store.active_for_symbol(conn, symbol, before=day)
         if not active:
             return 0
-        history = await bars.since(conn, symbol, min(s.decision_date for s in active) + timedelta(days=1))
+        first_entry = min(s.decision_date for s in active) + timedelta(days=1)
+        history = calendar(await bars.since(conn, symbol, first_entry), pd.Timestamp(first_entry, tz="UTC"))
         changes: list[SignalChanged] = []
         for signal in active:
-            changes.extend(await self._apply(conn, signal, follow(plan_of(signal), history, self.costs)))
+            changes.extend(
+                await self._apply(conn, signal, follow_on(trade_signal(signal), history, self.costs))
+            )
         if changes:
             await events.publish(conn, changes)
         return len(changes)
@@ -112,6 +107,7 @@ class Tracker:
                 gross_return=exit_.gross_return,
                 net_return=exit_.net_return,
                 bars_held=exit_.bars_held,
+                reason=exit_.reason,
             )
             done = await store.close(conn, signal.id, closing)
             if done is not None:

@@ -1,31 +1,32 @@
-"""The one place the service asks ``cp_models`` for a day's signals.
+"""The one place the service asks ``cp_models`` for a day's signals: ``cp_models.signals``.
 
-Until the signal-quality work publishes its single entry point, this adapter runs the code the
-walk-forward backtest trades by: ``TimingModel.proba`` and ``decide`` on the decision day's rows
-of the same design matrices (``cp_models.datasets``, built by the layer kit's read model), then
-``cp_models.cascade._signal_rows`` for the barrier distances, horizon and position size. The
-service adds only what a stored signal needs on top (ids, times, indicative levels, text).
+``day_signals`` runs on ``day_inputs`` of the layer kit's design matrices for the decision day
+(the same ``build_datasets`` the walk-forward uses), with L4's meta-label gate from the
+registry artifact and Layer 3's scores as the cascade hands them to L4 (``ai_score`` of the
+context's active assets; L4 never reads Layer 3's schema). ``day_signals`` only ranks the
+scores, so they must be given for every coin of the day's universe. The signals are the
+backtest's entries for that close: same sizes, reference prices, targets, stops and expiry.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from typing import cast
 
-import numpy as np
 import pandas as pd
 
-from cp_models.cascade import _signal_rows
 from cp_models.config import CascadeConfig
-from cp_models.datasets import CascadeDatasets, rows_between
-from cp_models.labels import L4_CLASSES
-from cp_models.layers import voters
+from cp_models.datasets import CascadeDatasets, day_inputs
+from cp_models.layers.l3_asset import AssetSelectionModel
 from cp_models.layers.l4_timing import TimingModel
+from cp_models.signals import SignalModels, TradeSignal, day_signals, is_rebalance_day
 from layer4_timing_service.storage.signals import NewSignal, Vote
 
-VOTE_NAMES = {1: "long", -1: "short", 0: "hold"}
+#: The frozen configuration the models are trained and evaluated with.
+CONFIG = CascadeConfig()
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class DayContext:
     cascade_run_id: str
     regime: str | None
     risk_level: str
-    recommended_exposure: float
+    #: Layer 3's score per symbol of the day's universe (only its order matters).
+    l3_scores: Mapping[str, float]
     model_version: str
+    #: The symbols Layer 3 selected (reported in the assessments; the book ranks every score).
+    l3_selected: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -53,123 +57,120 @@ class DaySignals:
     assessments: list[Assessment]
 
 
-def decision_time(day: pd.Timestamp) -> datetime:
-    """A decision on day ``day`` is taken at its close (the next 00:00 UTC)."""
-    return (day + pd.Timedelta(days=1)).to_pydatetime().astimezone(UTC)
+@dataclass(frozen=True)
+class ContextScores:
+    """Layer 3's scores from the request, in the shape ``SignalModels.l3`` is used in."""
+
+    scores: Mapping[str, float]
+
+    def raw_scores(self, assets: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"deep": pd.Series(dict(self.scores), dtype="float64").reindex(assets.index)})
 
 
-def _candidate_rows(ds: CascadeDatasets, day: pd.Timestamp, candidates: Sequence[str]) -> pd.DataFrame:
-    rows = rows_between(ds.assets, day, day)
-    return rows[rows.index.get_level_values(1).isin(list(candidates))]
+def signal_models(model: TimingModel, ctx: DayContext) -> SignalModels:
+    l3 = cast(AssetSelectionModel, ContextScores(ctx.l3_scores))
+    return SignalModels(l3=l3, meta=getattr(model, "meta_label", None), version=ctx.model_version)
 
 
-def _votes(decision: pd.Series, model: TimingModel) -> tuple[Vote, ...]:
+def _votes(signal: TradeSignal) -> tuple[Vote, ...]:
     return tuple(
         Vote(
-            voter=v,
-            action=VOTE_NAMES[int(decision[f"vote_{v}"])],
-            weight=float(model.voter_weights.get(v, voters.MIN_WEIGHT)),
+            voter=e.name,
+            action=signal.side if e.in_favour else "hold",
+            weight=e.weight,
+            confidence=e.value,
+            detail=e.detail,
         )
-        for v in voters.ALL_VOTERS
+        for e in signal.evidence
     )
 
 
-def _analysis(
-    side: str, symbol: str, probability: float, agreement: float, barrier_regime: str | None, days: int
-) -> str:
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _analysis(s: TradeSignal) -> str:
+    confidence = f"calibrated P(win) {s.confidence:.2f}" if math.isfinite(s.confidence) else "the BTC sleeve"
     return (
-        f"{side} {symbol}: calibrated P({side}) {probability:.2f}, weighted voter agreement {agreement:.2f}; "
-        "entry at the next open, target and stop from ATR14 scaled for a "
-        f"{barrier_regime or 'unknown'} market, "
-        f"closed by the backtest's rules within {days} days"
+        f"{s.side} {s.symbol} at the next open, size {s.size:.1%} of equity ({confidence}, "
+        f"{s.agreement:.0%} of the evidence in favour); take profit at {s.target_price:.6g}, "
+        f"stop on a close at or below {s.stop_price:.6g}, expires after {s.horizon_days} days"
     )
 
 
-def _new_signal(
-    row: pd.Series,
-    decision: pd.Series,
-    close: float,
-    barrier_regime: str | None,
-    ctx: DayContext,
-    model: TimingModel,
-) -> NewSignal:
-    side = str(row["side"])
-    sign = 1.0 if side == "long" else -1.0
-    target_dist, stop_dist = float(row["target_dist"]), float(row["stop_dist"])
-    days = int(row["horizon_days"])
-    generated_at = decision_time(pd.Timestamp(row["date"]))
-    probability = float(row["probability"])
+def new_signal(s: TradeSignal, ctx: DayContext) -> NewSignal:
+    reference = s.reference_price
+    generated_at = (s.decided_at + pd.Timedelta(days=1)).to_pydatetime().astimezone(UTC)
+    target_distance, stop_distance = abs(s.target_price - reference), abs(reference - s.stop_price)
     return NewSignal(
         cascade_run_id=ctx.cascade_run_id,
-        symbol=str(row["symbol"]),
-        signal_type=side,
-        entry_price=close,
-        target_price=close + sign * target_dist,
-        stop_loss=close - sign * stop_dist,
-        target_distance=target_dist,
-        stop_distance=stop_dist,
-        horizon_bars=days,
-        confidence=probability,
-        probability=probability,
-        agreement=float(row["agreement"]),
+        symbol=s.symbol,
+        signal_type=s.side,
+        entry_price=reference,
+        target_price=s.target_price,
+        stop_loss=s.stop_price,
+        target_distance=target_distance,
+        stop_distance=stop_distance,
+        horizon_bars=s.horizon_days,
+        confidence=_finite(s.confidence),
+        probability=_finite(s.confidence),
+        agreement=s.agreement,
         risk_level=ctx.risk_level,
-        risk_reward_ratio=target_dist / stop_dist if stop_dist > 0 else math.nan,
-        position_size=float(row["weight"]),
-        time_horizon_hours=days * 24,
-        decision_date=pd.Timestamp(row["date"]).date(),
+        risk_reward_ratio=target_distance / stop_distance if stop_distance > 0 else math.nan,
+        position_size=s.size,
+        time_horizon_hours=s.horizon_days * 24,
+        decision_date=s.decided_at.date(),
         generated_at=generated_at,
-        expires_at=generated_at + timedelta(hours=days * 24),
-        ai_analysis=_analysis(
-            side, str(row["symbol"]), probability, float(row["agreement"]), barrier_regime, days
-        ),
+        expires_at=s.expires_at.to_pydatetime().astimezone(UTC),
+        ai_analysis=_analysis(s),
         market_regime=ctx.regime,
-        model_version=ctx.model_version,
-        market_context={
-            "regime": ctx.regime,
-            "barrier_regime": barrier_regime,
-            "recommended_exposure": ctx.recommended_exposure,
-            "atr_14_pct": float(decision.get("atr_14_pct", math.nan)),
-        },
-        votes=_votes(decision, model),
+        model_version=s.model_version,
+        market_context={"regime": ctx.regime, "display": s.display, "l3_rank": s.rank},
+        votes=_votes(s),
     )
 
 
-def day_signals(
-    model: TimingModel, ds: CascadeDatasets, day: pd.Timestamp, candidates: Sequence[str], ctx: DayContext
+def trade_signal(record: NewSignal) -> TradeSignal:
+    """A stored signal as ``cp_models``' ``TradeSignal`` (what its exit rule reads)."""
+    decided = pd.Timestamp(record.decision_date, tz="UTC")
+    return TradeSignal(
+        symbol=record.symbol,
+        side=record.signal_type,
+        decided_at=decided,
+        entry_date=decided + pd.Timedelta(days=1),
+        reference_price=record.entry_price,
+        target_price=record.target_price,
+        stop_price=record.stop_loss,
+        size=record.position_size,
+        horizon_days=record.horizon_bars,
+        expires_at=pd.Timestamp(record.expires_at),
+        confidence=record.confidence if record.confidence is not None else math.nan,
+        agreement=record.agreement or 0.0,
+        display=bool(record.market_context.get("display", False)),
+        model_version=record.model_version,
+    )
+
+
+def _left_out(selected_by_l3: bool) -> str:
+    why = "not in the day's book (rank, own trend, L2 caps or the L4 gate)"
+    return f"selected by Layer 3 but {why}" if selected_by_l3 else why
+
+
+def signals_for_day(
+    model: TimingModel, ds: CascadeDatasets, day: pd.Timestamp, ctx: DayContext
 ) -> DaySignals:
-    """The signals L4 emits on ``day`` for ``candidates``, and why the others got none."""
-    rows = _candidate_rows(ds, day, candidates)
-    known = set(rows.index.get_level_values(1))
-    assessments = [
-        Assessment(s, False, f"no market data for {s} on {day.date()}") for s in candidates if s not in known
+    """The signals decided at the close of ``day``, and why the scored coins got none."""
+    if not is_rebalance_day(day, CONFIG.book):
+        weekday = CONFIG.book.rebalance_weekday
+        reason = f"{day.date()} is not a rebalance day: the book decides at the close of weekday {weekday}"
+        return DaySignals([], [Assessment(s, False, reason) for s in ctx.l3_scores])
+    emitted = day_signals(signal_models(model, ctx), day_inputs(ds, day), CONFIG)
+    signals = [new_signal(s, ctx) for s in emitted]
+    chosen = {s.symbol for s in emitted}
+    assessments = [Assessment(s.symbol, True, "in the day's book", {"win": s.confidence}) for s in emitted]
+    assessments += [
+        Assessment(symbol, False, _left_out(symbol in ctx.l3_selected))
+        for symbol in ctx.l3_scores
+        if symbol not in chosen
     ]
-    if rows.empty:
-        return DaySignals([], assessments)
-    probs = model.proba(ds.store, rows)
-    decisions = model.decide(probs, rows)
-    planned = _signal_rows(
-        decisions, ds, pd.Series({day: ctx.recommended_exposure}), CascadeConfig(l4=model.config)
-    )
-    by_symbol = {str(r["symbol"]): r for _, r in planned.iterrows()}
-    barrier_regime = ds.barrier_regime.get(day)
-    signals: list[NewSignal] = []
-    for i, (_, symbol) in enumerate(rows.index):
-        probabilities = {c: float(probs[i, k]) for k, c in enumerate(L4_CLASSES)}
-        decision = pd.concat([decisions.iloc[i], rows.iloc[i][["atr_14_pct"]]])
-        if symbol in by_symbol:
-            close = float(rows.iloc[i]["close"])
-            signals.append(_new_signal(by_symbol[symbol], decision, close, barrier_regime, ctx, model))
-            assessments.append(Assessment(symbol, True, "signal emitted", probabilities))
-            continue
-        best = "long" if probabilities["long"] >= probabilities["short"] else "short"
-        agree = float(decisions.iloc[i][f"agree_{best}"])
-        reason = (
-            f"no signal: P({best}) {probabilities[best]:.2f} (needs >= {model.config.min_probability:.2f}), "
-            f"agreement {agree:.2f} (needs >= {model.config.min_agreement:.2f})"
-        )
-        assessments.append(Assessment(symbol, False, reason, probabilities))
     return DaySignals(signals, assessments)
-
-
-def finite_or_none(value: float) -> float | None:
-    return value if np.isfinite(value) else None

@@ -25,8 +25,10 @@ class TimingSettings(LayerSettings):
     layer4_clock: Literal["wall", "market"] = "wall"
 
     # --- public listing -----------------------------------------------------------------------
-    #: Default ``confidence_min`` of ``GET /signals`` (the seed's 0.7).
-    layer4_default_confidence_min: float = Field(default=0.7, ge=0, le=1)
+    #: Default ``confidence_min`` of ``GET /signals``. 0: every stored signal already passed the
+    #: trading gate the model chose on its training folds, and its calibrated P(win) rarely
+    #: reaches the seed's 0.7 (ask ``confidence_min=0.7`` for the seed's display filter).
+    layer4_default_confidence_min: float = Field(default=0.0, ge=0, le=1)
 
     # --- paper trading: defaults of each user's risk settings ------------------------------------
     layer4_default_paper_equity: float = Field(default=10_000.0, gt=0)

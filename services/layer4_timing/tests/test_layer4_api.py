@@ -23,6 +23,7 @@ from .timing_testing import (
     RunningTiming,
     bearer,
     consumer_caught_up,
+    group_starts_at_the_end,
     long_net,
     new_signal,
     publish_candles,
@@ -32,6 +33,10 @@ from .timing_testing import (
 
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)
+
+
+#: This module's Kafka consumer group (its replicas share it).
+GROUP = f"l4-api-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +51,9 @@ async def timing(
         jwks_url=f"{auth_server.url}/.well-known/jwks.json",
         grpc_port=find_free_port(),
     )
-    async with running_timing(settings) as running:
-        await consumer_caught_up(kafka_bootstrap_servers, running.pool)
+    await group_starts_at_the_end(kafka_bootstrap_servers, GROUP)
+    async with running_timing(settings, GROUP) as running:
+        await consumer_caught_up(kafka_bootstrap_servers, running.pool, GROUP)
         yield running
 
 
@@ -69,23 +75,21 @@ async def test_listing_filters_pages_and_shows_detail(timing: RunningTiming, aut
         await conn.execute("UPDATE signals SET confidence = 0.55 WHERE id = $1", weak.id)
     async with timing.client() as client:
         assert (await client.get("/api/v1/layer4/signals")).status_code == 401
-        first = await client.get(f"/api/v1/layer4/signals?symbol={symbol}&limit=2", headers=bearer(token))
+        query = f"/api/v1/layer4/signals?symbol={symbol}&confidence_min=0.7&limit=2"
+        first = await client.get(query, headers=bearer(token))
         body = first.json()["data"]
         assert first.status_code == 200 and body["total_signals"] == 3
         assert body["filters"] == {"status": "active", "min_confidence": 0.7, "symbol": symbol}
-        second = await client.get(
-            f"/api/v1/layer4/signals?symbol={symbol}&limit=2&cursor={body['next_cursor']}",
-            headers=bearer(token),
-        )
+        second = await client.get(f"{query}&cursor={body['next_cursor']}", headers=bearer(token))
         pages = [s["id"] for s in body["signals"]] + [s["id"] for s in second.json()["data"]["signals"]]
         assert (
             sorted(pages) == sorted(str(s.id) for s in strong)
             and second.json()["data"]["next_cursor"] is None
         )
-        low = await client.get(
-            f"/api/v1/layer4/signals?symbol={symbol}&confidence_min=0.5", headers=bearer(token)
-        )
-        assert low.json()["data"]["total_signals"] == 4
+        # by default every traded signal (all of them passed the model's gate)
+        default = await client.get(f"/api/v1/layer4/signals?symbol={symbol}", headers=bearer(token))
+        assert default.json()["data"]["total_signals"] == 4
+        assert default.json()["data"]["filters"]["min_confidence"] == 0.0
         detail = await client.get(f"/api/v1/layer4/signals/{strong[0].id}", headers=bearer(token))
         data = detail.json()["data"]
         assert data["reasoning"]["supporting_evidence"] == ["rsi", "model"]
@@ -156,7 +160,7 @@ async def test_a_position_closes_with_its_signal_when_candles_arrive(
             f"/api/v1/layer4/signals/{signal.id}/execute", json={"size": 0.05}, headers=bearer(token)
         )
         assert done.status_code == 200, done.text
-        # the fill bar: opens at 1002, runs up to 1040 (target 1032 is hit), closes at 1035
+        # the fill bar: opens at 1002, runs up to 1040 (the target 1030 is hit), closes at 1035
         bars = pd.DataFrame(
             [
                 {
@@ -181,11 +185,11 @@ async def test_a_position_closes_with_its_signal_when_candles_arrive(
         detail = (await client.get(f"/api/v1/layer4/signals/{signal.id}", headers=bearer(token))).json()[
             "data"
         ]
-        assert detail["status"] == "target_hit" and detail["outcome"]["exit_price"] == 1032.0
-        assert detail["outcome"]["net_return"] == pytest.approx(long_net(1002.0, 1032.0), abs=1e-12)
+        assert detail["status"] == "target_hit" and detail["outcome"]["exit_price"] == 1030.0
+        assert detail["outcome"]["net_return"] == pytest.approx(long_net(1002.0, 1030.0), abs=1e-12)
         portfolio = (await client.get("/api/v1/layer4/portfolio", headers=bearer(token))).json()["data"]
-        # executed at 1000 (the signal's entry, no newer close known), sold at 1032, net of costs
-        expected = 500.0 * long_net(1000.0, 1032.0)
+        # executed at 1000 (the signal's entry, no newer close known), sold at 1030, net of costs
+        expected = 500.0 * long_net(1000.0, 1030.0)
         assert portfolio["open_positions"] == [] and portfolio["realised_pnl"] == pytest.approx(
             expected, abs=1e-9
         )

@@ -1,9 +1,8 @@
-"""The tracker's exits are the backtest's: the same trades walked bar by bar as they arrive give
-what ``cp_models.backtest.trades.simulate_signal_trades`` gives on the whole history."""
+"""The tracker's exits are the backtest's: the same trades followed bar by bar as the bars
+arrive give what ``cp_models.signals.resolve_exit`` gives on the whole history."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -11,89 +10,104 @@ import pandas as pd
 import pytest
 
 from cp_models.backtest.costs import CostModel
-from cp_models.backtest.trades import simulate_signal_trades
 from cp_models.data import MarketData
-from layer4_timing_service.exit_rules import Bar, TradePlan, follow
+from cp_models.signals import TradeSignal, resolve_exit
+from layer4_timing_service.exit_rules import Bar, follow
 
 from .timing_testing import FEE, SLIPPAGE, daily_bars
 
 COSTS = CostModel(FEE, SLIPPAGE)
-REASONS = {"target_hit": "target", "stopped_out": "stop", "expired": "expiry"}
+DAY0 = pd.Timestamp("2024-01-02", tz="UTC")
+MAPPED = {
+    "target_hit": "target_hit",
+    "stopped_out": "stopped_out",
+    "expired": "expired",
+    "end_of_data": "expired",
+}
 
 
-def _bar(day: date, o: float, h: float, lo: float, c: float) -> Bar:
-    return Bar(datetime.combine(day, datetime.min.time(), tzinfo=UTC), o, h, lo, c)
-
-
-def test_a_gap_through_the_stop_fills_at_the_open() -> None:
-    d0 = date(2024, 1, 1)
-    plan = TradePlan("long", d0, target_distance=10, stop_distance=5, horizon_bars=5)
-    bars = [_bar(d0 + timedelta(days=1), 100, 103, 98, 99), _bar(d0 + timedelta(days=2), 90, 92, 89, 91)]
-    progress = follow(plan, bars, COSTS)
-    assert progress.exit is not None
-    assert (progress.exit.status, progress.exit.exit_price, progress.exit.bars_held) == ("stopped_out", 90, 2)
-
-
-def test_a_bar_touching_both_levels_counts_as_the_stop() -> None:
-    d0 = date(2024, 1, 1)
-    plan = TradePlan("short", d0, target_distance=5, stop_distance=5, horizon_bars=5)
-    progress = follow(plan, [_bar(d0 + timedelta(days=1), 100, 106, 94, 100)], COSTS)
-    assert progress.exit is not None and (progress.exit.status, progress.exit.exit_price) == (
-        "stopped_out",
-        105,
+def _signal(
+    target: float, stop: float, horizon: int = 5, entry: pd.Timestamp = DAY0, symbol: str = "X"
+) -> TradeSignal:
+    return TradeSignal(
+        symbol=symbol,
+        side="long",
+        decided_at=entry - pd.Timedelta(days=1),
+        entry_date=entry,
+        reference_price=100.0,
+        target_price=target,
+        stop_price=stop,
+        size=0.1,
+        horizon_days=horizon,
+        expires_at=entry + pd.Timedelta(days=horizon),
+        confidence=0.6,
+        agreement=1.0,
+        display=False,
     )
 
 
-def test_no_entry_bar_means_no_trade_and_an_open_trade_waits() -> None:
-    d0 = date(2024, 1, 1)
-    plan = TradePlan("long", d0, target_distance=50, stop_distance=50, horizon_bars=3)
-    assert follow(plan, [_bar(d0 + timedelta(days=2), 100, 101, 99, 100)], COSTS).unfillable
-    waiting = follow(plan, [_bar(d0 + timedelta(days=1), 100, 101, 99, 100)], COSTS)
+def _bar(offset: int, o: float, h: float, lo: float, c: float) -> Bar:
+    return Bar((DAY0 + pd.Timedelta(days=offset)).to_pydatetime(), o, h, lo, c)
+
+
+def test_a_close_below_the_stop_exits_at_the_next_open_through_a_gap() -> None:
+    bars = [_bar(0, 100, 103, 94, 96), _bar(1, 88, 92, 87, 91)]
+    progress = follow(_signal(target=110, stop=97), bars, COSTS)
+    assert progress.exit is not None
+    assert (progress.exit.status, progress.exit.exit_price, progress.exit.bars_held) == ("stopped_out", 88, 2)
+
+
+def test_the_target_fills_at_the_open_when_the_bar_opens_above_it() -> None:
+    bars = [_bar(0, 100, 104, 99, 103), _bar(1, 112, 113, 111, 112)]
+    progress = follow(_signal(target=110, stop=90), bars, COSTS)
+    assert progress.exit is not None and (progress.exit.status, progress.exit.exit_price) == (
+        "target_hit",
+        112,
+    )
+
+
+def test_no_entry_bar_means_no_trade_an_open_trade_waits_and_a_gap_ends_it() -> None:
+    assert follow(_signal(target=150, stop=50), [_bar(1, 100, 101, 99, 100)], COSTS).unfillable
+    waiting = follow(_signal(target=150, stop=50), [_bar(0, 100, 101, 99, 100)], COSTS)
     assert waiting.entry_price == 100 and waiting.exit is None and not waiting.unfillable
+    gap = follow(
+        _signal(target=150, stop=50), [_bar(0, 100, 101, 99, 100), _bar(2, 100, 101, 99, 101)], COSTS
+    )
+    assert gap.exit is not None and (gap.exit.status, gap.exit.exit_price) == ("expired", 100)
+    assert gap.exit.reason == "data gap: closed at the last close"
 
 
-def test_bar_by_bar_exits_equal_the_backtest_on_real_history(data_dir: Path) -> None:
-    frames = [daily_bars(data_dir, s, "2022-01-01", "2022-12-31") for s in ("BTC", "ETH", "SOL")]
-    candles = pd.concat(frames, ignore_index=True)
-    data = MarketData.from_frames(candles)
+def test_bar_by_bar_exits_equal_the_backtest_rule_on_real_history(data_dir: Path) -> None:
+    symbols = ("BTC", "ETH", "SOL")
+    frames = {s: daily_bars(data_dir, s, "2022-01-01", "2022-12-31") for s in symbols}
+    data = MarketData.from_frames(pd.concat(frames.values(), ignore_index=True))
     rng = np.random.default_rng(7)
-    days = data.index[:-40]
-    rows = []
-    for _ in range(60):
-        symbol = str(rng.choice(data.symbols))
-        day = days[int(rng.integers(len(days)))]
-        close = float(data.close.at[day, symbol])
-        rows.append(
-            {
-                "date": day,
-                "symbol": symbol,
-                "side": str(rng.choice(["long", "short"])),
-                "probability": 0.8,
-                "target_dist": close * float(rng.uniform(0.01, 0.15)),
-                "stop_dist": close * float(rng.uniform(0.01, 0.15)),
-                "horizon_days": int(rng.integers(2, 21)),
-            }
+    seen_statuses = set()
+    for _ in range(40):
+        symbol = str(rng.choice(symbols))
+        entry = data.index[int(rng.integers(1, len(data.index) - 40))]
+        close = float(data.close.at[entry - pd.Timedelta(days=1), symbol])
+        signal = _signal(
+            target=close * float(rng.uniform(1.01, 1.2)),
+            stop=close * float(rng.uniform(0.8, 0.99)),
+            horizon=int(rng.integers(2, 15)),
+            entry=entry,
+            symbol=symbol,
         )
-    signals = pd.DataFrame(rows)
-    expected = simulate_signal_trades(signals, data, COSTS)
-    assert set(expected["exit_reason"]) >= {"target", "stop", "expiry"}
-    by_symbol = {
-        s: [Bar(r.open_time, r.open, r.high, r.low, r.close) for r in f.itertuples()]
-        for s, f in zip(("BTC", "ETH", "SOL"), frames, strict=True)
-    }
-    for sig, exp in zip(signals.itertuples(), expected.itertuples(), strict=True):
-        plan = TradePlan(sig.side, sig.date.date(), sig.target_dist, sig.stop_dist, sig.horizon_days)
+        candles = pd.DataFrame({f: getattr(data, f)[symbol] for f in ("open", "high", "low", "close")})
+        expected = resolve_exit(signal, candles, COSTS)
         seen: list[Bar] = []
         closed = None
-        for bar in by_symbol[sig.symbol]:
-            seen.append(bar)
-            progress = follow(plan, seen, COSTS)
+        for row in frames[symbol].itertuples():
+            seen.append(Bar(row.open_time.to_pydatetime(), row.open, row.high, row.low, row.close))
+            progress = follow(signal, seen, COSTS)
             if progress.exit is not None:
-                closed = progress
+                closed = progress.exit
                 break
-        assert closed is not None and closed.exit is not None
-        assert REASONS[closed.exit.status] == exp.exit_reason
-        assert closed.entry_price == exp.entry_price
-        assert closed.exit.exit_price == exp.exit_price
-        assert closed.exit.net_return == pytest.approx(exp.net_return, abs=1e-15)
-        assert closed.exit.bars_held == exp.bars_held
+        assert closed is not None
+        seen_statuses.add(closed.status)
+        assert closed.status == MAPPED[expected.status]
+        assert closed.exit_price == expected.exit_price
+        assert closed.net_return == pytest.approx(expected.net_return, abs=1e-15)
+        assert closed.closed_at == (pd.Timestamp(expected.exit_date) + pd.Timedelta(days=1)).to_pydatetime()
+    assert seen_statuses == {"target_hit", "stopped_out", "expired"}

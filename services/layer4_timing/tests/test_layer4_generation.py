@@ -7,7 +7,9 @@ history (symbols, entries, stops, targets, sizes). One set of running services f
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from pathlib import Path
@@ -20,13 +22,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cp_common.grpc import create_channel
 from cp_fleet.embedded import find_free_port
+from cp_layer_kit.layer import kit_of
 from cp_market.dataset import load_assets, load_candles, load_market_snapshots
-from cp_models.cascade import _signal_rows
-from cp_models.config import CascadeConfig, L4Config
+from cp_models.config import CascadeConfig, L2Config, L3Config, L4Config
 from cp_models.data import MarketData
-from cp_models.datasets import build_datasets, rows_between
-from cp_models.layers.l4_timing import TimingModel
+from cp_models.datasets import build_datasets, day_inputs
 from cp_models.registry.store import ModelRegistry
+from cp_models.signals import SignalModels, day_signals, is_rebalance_day
+from cp_models.training import TrainedCascade, train_cascade
 from cp_testing.waiting import eventually
 from cryptopredict.analysis.v1 import timing_pb2 as pb
 from cryptopredict.analysis.v1 import timing_pb2_grpc as pb_grpc
@@ -35,9 +38,10 @@ from ingestion_service.app import create_app as create_ingestion_app
 from ingestion_service.app import runner_of
 from ingestion_service.settings import IngestionSettings
 from layer4_timing_service import SCHEMA
+from layer4_timing_service.model_adapter import CONFIG
 from layer4_timing_service.settings import TimingSettings
 
-from .timing_testing import RunningTiming, running_timing
+from .timing_testing import RunningTiming, group_starts_at_the_end, running_timing
 
 pytestmark = pytest.mark.slow
 
@@ -51,11 +55,17 @@ DATA_FILES = (
     "metadata/dataset_coins.csv",
 )
 HISTORY_DAYS = 420
-#: A model config that emits often enough for a short window to have signals (same code path).
-TEST_L4 = L4Config(epochs=1, min_probability=0.34, min_agreement=0.0)
-EXPOSURE = 0.8
-WINDOW = pd.date_range("2023-12-16", "2023-12-30", freq="D", tz="UTC")
+#: Smaller models, the production structure and the production book (as cp_models' tests do).
+FAST = dataclasses.replace(
+    CascadeConfig(), l2=L2Config(max_iter=40), l3=L3Config(max_iter=40), l4=L4Config(epochs=1, patience=1)
+)
+WINDOW = pd.date_range("2023-10-29", "2023-12-30", freq="D", tz="UTC")
+REBALANCE_DAY = pd.Timestamp("2023-12-24", tz="UTC")  # a Sunday: the book decides at its close
 MODEL = "timing_signals_v5"
+
+
+#: This module's Kafka consumer group (its replicas share it).
+GROUP = f"l4-generation-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -79,18 +89,19 @@ def backtest_data(market_copy: Path) -> MarketData:
 
 
 @pytest.fixture(scope="module")
-def model(backtest_data: MarketData) -> TimingModel:
-    ds = build_datasets(backtest_data)
-    end = pd.Timestamp("2023-11-15", tz="UTC")
-    return TimingModel.fit(
-        ds.store, rows_between(ds.assets, None, end), rows_between(ds.l4_y, None, end), TEST_L4
-    )
+def trained(backtest_data: MarketData) -> TrainedCascade:
+    ds = build_datasets(backtest_data, FAST)
+    return train_cascade(ds, None, WINDOW[0], FAST)
+
+
+@pytest.fixture(scope="module")
+def backtest_datasets(backtest_data: MarketData) -> Any:
+    return build_datasets(backtest_data)
 
 
 @pytest.fixture(scope="module")
 async def fleet(
     market_copy: Path,
-    model: TimingModel,
     fresh_database: Callable[..., str],
     redis_url: str,
     kafka_bootstrap_servers: str,
@@ -123,7 +134,8 @@ async def fleet(
     app = create_ingestion_app(ingestion)
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(runner_of(app.state.runtime).backfilled.wait(), timeout=300)
-        async with running_timing(settings()) as first, running_timing(settings()) as second:
+        await group_starts_at_the_end(kafka_bootstrap_servers, GROUP)
+        async with running_timing(settings(), GROUP) as first, running_timing(settings(), GROUP) as second:
             yield first, second
 
 
@@ -132,45 +144,50 @@ def _stub(replica: RunningTiming) -> tuple[grpc.aio.Channel, pb_grpc.TimingSigna
     return channel, pb_grpc.TimingSignalsServiceStub(channel)
 
 
-def _request(run_id: str, day: pd.Timestamp) -> pb.GenerateSignalsRequest:
+def l3_scores(trained: TrainedCascade, ds: Any, day: pd.Timestamp) -> dict[str, float]:
+    """Layer 3's scores of the day, as the cascade hands them to L4."""
+    assets = day_inputs(ds, day).assets
+    return trained.l3.raw_scores(assets)["deep"].dropna().to_dict()
+
+
+def _request(run_id: str, day: pd.Timestamp, scores: dict[str, float]) -> pb.GenerateSignalsRequest:
     as_of = Timestamp()
     as_of.FromDatetime((day + pd.Timedelta(days=1)).to_pydatetime())
     context = analysis_pb2.AnalysisContext(
         regime=analysis_pb2.REGIME_BULL,
         risk_level=analysis_pb2.RISK_LEVEL_MEDIUM,
-        recommended_exposure=EXPOSURE,
-        active_assets=[analysis_pb2.AssetScore(symbol=s) for s in SYMBOLS],
+        active_assets=[analysis_pb2.AssetScore(symbol=s, ai_score=v) for s, v in scores.items()],
     )
     return pb.GenerateSignalsRequest(context=context, as_of=as_of, cascade_run_id=run_id)
 
 
 async def test_without_a_model_generation_is_refused_then_a_run_is_stored_once(
-    fleet: tuple[RunningTiming, RunningTiming], model: TimingModel
+    fleet: tuple[RunningTiming, RunningTiming], trained: TrainedCascade, backtest_datasets: Any
 ) -> None:
     first, second = fleet
+    scores = l3_scores(trained, backtest_datasets, REBALANCE_DAY)
     channel, stub = _stub(first)
     try:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await stub.GenerateSignals(_request("run-before-model", WINDOW[-1]))
+            await stub.GenerateSignals(_request("run-before-model", REBALANCE_DAY, scores))
         assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert refused.value.details() == "Layer 4 model not available"
     finally:
         await channel.close()
+    assert trained.l4 is not None and trained.l4.meta_label is not None
     registry = ModelRegistry(first.pool, SCHEMA)
     version = await registry.start_training(MODEL)
-    await registry.finish_training(MODEL, version, model.to_bytes())
+    await registry.finish_training(MODEL, version, trained.l4.to_bytes())
     await registry.activate(MODEL, version)
 
     async def loaded() -> bool:
-        from cp_layer_kit.layer import kit_of
-
         return all(kit_of(r.app.state.runtime).model.status == "active" for r in fleet)
 
-    await eventually(loaded, within=60)
+    await eventually(loaded, within=60, what="both replicas load the activated model")
     channels = [_stub(first), _stub(second), _stub(first)]
     try:
         answers = await asyncio.gather(
-            *[s.GenerateSignals(_request("run-once", WINDOW[-1])) for _, s in channels]
+            *[s.GenerateSignals(_request("run-once", REBALANCE_DAY, scores)) for _, s in channels]
         )
     finally:
         for channel, _ in channels:
@@ -186,60 +203,48 @@ async def test_without_a_model_generation_is_refused_then_a_run_is_stored_once(
         )
     assert stored == published == len(answers[0].signals)
     signal = answers[0].signals[0]
-    assert signal.entry_price > 0 and signal.target_price > 0 and signal.stop_loss > 0
-    assert signal.position_size > 0 and signal.time_horizon_hours == 480 and signal.risk_reward_ratio == 1.0
-    assert signal.expires_at.ToDatetime() - signal.generated_at.ToDatetime() == pd.Timedelta(hours=480)
+    assert signal.entry_price > 0 and signal.target_price > signal.entry_price > signal.stop_loss > 0
+    assert 0 < signal.position_size <= 1 and signal.time_horizon_hours == 7 * 24
+    assert signal.expires_at.ToDatetime() - signal.generated_at.ToDatetime() == pd.Timedelta(days=7)
     assert signal.model_version == f"{MODEL}:{version}" and signal.cascade_run_id == "run-once"
-    assert {v.voter for v in signal.votes} == {"rsi", "macd", "bollinger", "volume", "momentum", "model"}
-    assert signal.ai_analysis and signal.market_context["recommended_exposure"] == EXPOSURE
-    assert {a.symbol for a in answers[0].assessments} == set(SYMBOLS)
+    assert {v.voter for v in signal.votes} >= {"market_trend", "asset_trend"}
+    assert all(v.weight > 0 for v in signal.votes) and signal.ai_analysis
+    assert "display" in signal.market_context
+    assert {a.symbol for a in answers[0].assessments} >= set(scores)
 
 
 async def test_a_window_of_days_gives_the_backtests_signals(
-    fleet: tuple[RunningTiming, RunningTiming], model: TimingModel, backtest_data: MarketData
+    fleet: tuple[RunningTiming, RunningTiming], trained: TrainedCascade, backtest_datasets: Any
 ) -> None:
     first, _ = fleet
     channel, stub = _stub(first)
     live = []
     try:
         for day in WINDOW:
-            answer = await stub.GenerateSignals(_request(f"window-{day.date()}", day))
+            scores = l3_scores(trained, backtest_datasets, day)
+            answer = await stub.GenerateSignals(_request(f"window-{day.date()}", day, scores))
+            if not is_rebalance_day(day, CONFIG.book):
+                assert not answer.signals
             for s in answer.signals:
-                sign = 1.0 if s.signal_type == 1 else -1.0
+                decided = pd.Timestamp(s.generated_at.ToDatetime(tzinfo=UTC)) - pd.Timedelta(days=1)
                 live.append(
                     (
-                        str(pd.Timestamp(s.generated_at.ToDatetime(tzinfo=UTC)).date()),
+                        str(decided.date()),
                         s.symbol,
-                        "long" if sign > 0 else "short",
-                        round(s.entry_price, 8),
-                        round(sign * (s.target_price - s.entry_price), 8),
-                        round(sign * (s.entry_price - s.stop_loss), 8),
                         s.position_size,
+                        s.entry_price,
+                        s.target_price,
+                        s.stop_loss,
                     )
                 )
     finally:
         await channel.close()
-    ds = build_datasets(backtest_data)
-    rows = rows_between(ds.assets, WINDOW[0], WINDOW[-1])
-    decisions = model.decide(model.proba(ds.store, rows), rows)
-    exposure = pd.Series(EXPOSURE, index=WINDOW)
-    planned = _signal_rows(decisions, ds, exposure, CascadeConfig(l4=model.config))
-    closes = ds.assets["close"]
+    assert trained.l4 is not None
+    models = SignalModels(trained.l3, trained.l4.meta_label, version="")
     backtest = [
-        (
-            str((r.date + pd.Timedelta(days=1)).date()),
-            r.symbol,
-            r.side,
-            round(float(closes.loc[(r.date, r.symbol)]), 8),
-            round(r.target_dist, 8),
-            round(r.stop_dist, 8),
-            r.weight,
-        )
-        for r in planned.itertuples()
+        (str(day.date()), s.symbol, s.size, s.reference_price, s.target_price, s.stop_price)
+        for day in WINDOW
+        for s in day_signals(models, day_inputs(backtest_datasets, day), CONFIG)
     ]
-    assert len(backtest) >= 5
-    assert [row[:6] for row in sorted(live)] == [row[:6] for row in sorted(backtest)]
-    # sizes follow the calibrated probability; the network's float32 sums differ by ~1e-8
-    # between a one-day batch (the service) and a whole-window batch (the backtest)
-    for got, expected in zip(sorted(live), sorted(backtest), strict=True):
-        assert got[6] == pytest.approx(expected[6], abs=1e-6)
+    assert len({row[0] for row in backtest}) >= 5  # signals on at least five rebalance days
+    assert sorted(live) == sorted(backtest)

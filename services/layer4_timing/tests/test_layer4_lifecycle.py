@@ -30,7 +30,6 @@ from .timing_testing import (
     feed,
     long_net,
     new_signal,
-    short_net,
     store_signal,
 )
 
@@ -51,15 +50,15 @@ async def test_real_bars_close_signals_by_target_stop_and_expiry(
 ) -> None:
     bars = daily_bars(data_dir, "BTC", "2023-03-01", "2023-03-08")
     close = float(bars.iloc[0]["close"])
-    # long, stop 300 below the fill: 03-02's low 23195.90 is below 23329.76
+    # stop 23500 (128.97 under the close): 03-02 closes at 23465.32, so it leaves at 03-03's open
     stopped = await store_signal(
-        pool, new_signal("BTC", "long", DECISION, close, target_distance=5000, stop_distance=300)
+        pool, new_signal("BTC", "long", DECISION, close, target_distance=5000, stop_distance=128.97)
     )
-    # short, target 1000 below the fill: 03-03's low 21971.13 reaches 22629.76
+    # target 23790 (161.03 over the close): 03-02's high 23796.93 reaches it
     target = await store_signal(
-        pool, new_signal("BTC", "short", DECISION, close, target_distance=1000, stop_distance=5000)
+        pool, new_signal("BTC", "long", DECISION, close, target_distance=161.03, stop_distance=5000)
     )
-    # long, levels out of reach, 3 bars: leaves at the open of the 4th bar (03-05, 22346.57)
+    # levels out of reach, 3 days: leaves at the open of the 4th bar (03-05, 22346.57)
     expiring = await store_signal(
         pool,
         new_signal("BTC", "long", DECISION, close, target_distance=20000, stop_distance=20000, horizon=3),
@@ -79,40 +78,40 @@ async def test_real_bars_close_signals_by_target_stop_and_expiry(
     assert (s1.status, s1.entry_fill_price, s1.exit_price, s1.bars_held) == (
         "stopped_out",
         ENTRY,
-        ENTRY - 300,
-        1,
+        23465.32,
+        2,
     )
-    assert s1.net_return == pytest.approx(long_net(ENTRY, ENTRY - 300), abs=1e-12)
-    assert (s2.status, s2.exit_price, s2.bars_held) == ("target_hit", ENTRY - 1000, 2)
-    assert s2.net_return == pytest.approx(short_net(ENTRY, ENTRY - 1000), abs=1e-12)
-    assert s2.gross_return == pytest.approx(1 - (ENTRY - 1000) / ENTRY, abs=1e-12)
+    assert s1.net_return == pytest.approx(long_net(ENTRY, 23465.32), abs=1e-12)
+    assert (s2.status, s2.exit_price, s2.bars_held) == ("target_hit", pytest.approx(23790.0), 1)
+    assert s2.net_return == pytest.approx(long_net(ENTRY, 23790.0), abs=1e-12)
+    assert s2.gross_return == pytest.approx(23790.0 / ENTRY - 1, abs=1e-12)
     assert (s3.status, s3.exit_price, s3.bars_held) == ("expired", 22346.57, 4)
     assert s3.net_return == pytest.approx(long_net(ENTRY, 22346.57), abs=1e-12)
-    # levels moved to the fill, as the backtest measures them
-    assert (s1.stop_loss, s1.target_price) == (ENTRY - 300, ENTRY + 5000)
-    assert s2.closed_at == datetime(2023, 3, 4, tzinfo=UTC)  # the close of the 03-03 bar
+    # the levels are prices: the fill does not move them
+    assert (s1.stop_loss, s2.target_price) == (pytest.approx(23500.0), pytest.approx(23790.0))
+    assert s2.closed_at == datetime(2023, 3, 3, tzinfo=UTC)  # the close of the 03-02 bar
 
     # the paper execution closed with its signal at the signal's exit, net of the same costs
-    assert (closed_execution.status, closed_execution.exit_price) == ("closed", ENTRY - 1000)
-    expected_net = short_net(close, ENTRY - 1000)
+    assert (closed_execution.status, closed_execution.exit_price) == ("closed", pytest.approx(23790.0))
+    expected_net = long_net(close, 23790.0)
     assert closed_execution.net_return == pytest.approx(expected_net, abs=1e-12)
     assert closed_execution.realised_pnl == pytest.approx(500.0 * expected_net, abs=1e-9)
 
     # the live record of these three, by hand
     record = summarise([s1, s2, s3])
-    returns = [long_net(ENTRY, ENTRY - 300), short_net(ENTRY, ENTRY - 1000), long_net(ENTRY, 22346.57)]
+    returns = [long_net(ENTRY, 23465.32), long_net(ENTRY, 23790.0), long_net(ENTRY, 22346.57)]
     assert record.signals == 3 and record.wins == 1
     assert record.win_rate == pytest.approx(1 / 3)
     assert record.average_return == pytest.approx(sum(returns) / 3)
     assert record.profit_factor == pytest.approx(returns[1] / -(returns[0] + returns[2]))
 
-    # the evidence: rsi and the model voted long each time: two long losers and a short winner
-    # make them wrong three times (weight at the 0.1 floor); macd voted short: right three times
+    # the evidence: rsi and the model were in favour each time (one winner, two losers),
+    # macd was against (a "short" vote) each time: right twice
     async with pool.acquire() as conn:
         accuracy = await evidence.all_accuracy(conn)
-    assert (accuracy["rsi"].samples, accuracy["rsi"].accuracy, accuracy["rsi"].weight) == (3, 0.0, 0.1)
-    assert (accuracy["macd"].accuracy, accuracy["macd"].weight) == (1.0, 1.0)
-    assert accuracy["model"].weight == 0.1
+    assert (accuracy["rsi"].samples, accuracy["rsi"].accuracy) == (3, pytest.approx(1 / 3))
+    assert accuracy["macd"].accuracy == pytest.approx(2 / 3)
+    assert accuracy["model"].weight == pytest.approx(1 / 3)
     assert "volume" not in accuracy  # it held: no side, no score
 
 
@@ -130,7 +129,7 @@ async def test_redelivered_and_foreign_candles_change_nothing(
         outbox_rows = await conn.fetchval(
             "SELECT count(*) FROM outbox WHERE record_key = $1", str(signal.id).encode()
         )
-    assert first is not None and first.status == "target_hit"  # 1665.23 - 60 = 1605.23 > 03-03 low 1544.39
+    assert first is not None and first.status == "target_hit"  # 1675.22: 03-02's high is 1677.86
     await feed(pool, tracker, bars)  # a replay of the same bars
     async with pool.acquire() as conn, conn.transaction():
         hourly = candle_event(bars.iloc[-1], interval=common.INTERVAL_1H)

@@ -6,6 +6,7 @@ of a hand computation. One set of running services for the module."""
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
@@ -26,10 +27,10 @@ from .timing_testing import (
     RunningTiming,
     bearer,
     consumer_caught_up,
+    group_starts_at_the_end,
     long_net,
     new_signal,
     running_timing,
-    short_net,
     store_signal,
 )
 
@@ -43,6 +44,10 @@ DATA_FILES = (
 DECISION = date(2023, 3, 1)
 BTC_CLOSE, BTC_ENTRY = 23628.97, 23629.76  # close of 03-01, open of 03-02
 ETH_CLOSE, ETH_ENTRY = 1665.22, 1665.23
+
+
+#: This module's Kafka consumer group (its replicas share it).
+GROUP = f"l4-replay-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +76,9 @@ async def replicas(
             layer4_clock="market",
         )
 
-    async with running_timing(settings()) as first, running_timing(settings()) as second:
-        await consumer_caught_up(kafka_bootstrap_servers, first.pool)
+    await group_starts_at_the_end(kafka_bootstrap_servers, GROUP)
+    async with running_timing(settings(), GROUP) as first, running_timing(settings(), GROUP) as second:
+        await consumer_caught_up(kafka_bootstrap_servers, first.pool, GROUP)
         yield first, second
 
 
@@ -94,18 +100,19 @@ async def test_replayed_history_closes_each_signal_once_across_two_replicas(
 ) -> None:
     first, second = replicas
     stopped = await store_signal(
-        first.pool, new_signal("BTC", "long", DECISION, BTC_CLOSE, target_distance=5000, stop_distance=300)
+        first.pool, new_signal("BTC", "long", DECISION, BTC_CLOSE, target_distance=5000, stop_distance=128.97)
     )
     target = await store_signal(
-        first.pool, new_signal("BTC", "short", DECISION, BTC_CLOSE, target_distance=1000, stop_distance=5000)
+        first.pool, new_signal("BTC", "long", DECISION, BTC_CLOSE, target_distance=161.03, stop_distance=5000)
     )
     expiring = await store_signal(
         first.pool,
         new_signal("BTC", "long", DECISION, BTC_CLOSE, target_distance=20000, stop_distance=20000, horizon=3),
     )
+    # ETH: target 1675.22, reached by 03-02's high 1677.86
     eth = await store_signal(
         first.pool,
-        new_signal("ETH", "short", DECISION, ETH_CLOSE, target_distance=60, stop_distance=500, regime="bear"),
+        new_signal("ETH", "long", DECISION, ETH_CLOSE, target_distance=10, stop_distance=500, regime="bear"),
     )
     signals = (stopped, target, expiring, eth)
     ingestion = IngestionSettings(
@@ -133,15 +140,16 @@ async def test_replayed_history_closes_each_signal_once_across_two_replicas(
     async with second.pool.acquire() as conn:
         s1, s2, s3, s4 = [await store.get(conn, s.id) for s in signals]
     assert s1 and s2 and s3 and s4
-    assert (s1.status, s1.exit_price, s1.bars_held) == ("stopped_out", BTC_ENTRY - 300, 1)
-    assert (s2.status, s2.exit_price, s2.bars_held) == ("target_hit", BTC_ENTRY - 1000, 2)
+    # stop on the 03-02 close (23465.32 <= 23500) -> out at the 03-03 open, 23465.32
+    assert (s1.status, s1.exit_price, s1.bars_held) == ("stopped_out", 23465.32, 2)
+    assert (s2.status, s2.exit_price, s2.bars_held) == ("target_hit", pytest.approx(23790.0), 1)
     assert (s3.status, s3.exit_price, s3.bars_held) == ("expired", 22346.57, 4)
-    assert (s4.status, s4.exit_price, s4.bars_held) == ("target_hit", ETH_ENTRY - 60, 2)
+    assert (s4.status, s4.exit_price, s4.bars_held) == ("target_hit", pytest.approx(1675.22), 1)
     returns = [
-        long_net(BTC_ENTRY, BTC_ENTRY - 300),
-        short_net(BTC_ENTRY, BTC_ENTRY - 1000),
+        long_net(BTC_ENTRY, 23465.32),
+        long_net(BTC_ENTRY, 23790.0),
         long_net(BTC_ENTRY, 22346.57),
-        short_net(ETH_ENTRY, ETH_ENTRY - 60),
+        long_net(ETH_ENTRY, 1675.22),
     ]
     for record, expected in zip((s1, s2, s3, s4), returns, strict=True):
         assert record.net_return == pytest.approx(expected, abs=1e-12)
@@ -162,6 +170,7 @@ async def test_replayed_history_closes_each_signal_once_across_two_replicas(
     assert record["by_status"] == {"stopped_out": 1, "target_hit": 2, "expired": 1}
     assert record["by_symbol"]["ETH"]["average_return"] == pytest.approx(returns[3], abs=1e-12)
     assert record["by_regime"]["bear"]["signals"] == 1 and record["by_regime"]["bull"]["signals"] == 3
-    # macd voted short each time: with the two short winners and against the two long losers
-    assert record["by_voter"]["macd"]["live_accuracy"] == 1.0
-    assert record["by_voter"]["rsi"]["live_weight"] == 0.1
+    # macd was against each time (two winners, two losers): right half the time; so was rsi
+    assert record["by_voter"]["macd"]["live_accuracy"] == pytest.approx(0.5)
+    assert record["by_voter"]["rsi"]["live_weight"] == pytest.approx(0.5)
+    assert record["by_voter"]["rsi"]["signals"] == 4  # rsi sided with all four

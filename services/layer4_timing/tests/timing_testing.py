@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ import asyncpg
 import httpx
 import pandas as pd
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 from fastapi import FastAPI
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -24,6 +26,7 @@ from cp_common.kafka.consumer import Event, Handler
 from cp_common.kafka.headers import encode as encode_headers
 from cp_common.kafka.headers import new_event_headers
 from cp_common.kafka.producer import EventProducer
+from cp_common.service import build_app
 from cp_layer_kit.layer import merge_subscriptions
 from cp_layer_kit.market.events import market_subscriptions
 from cp_layer_kit.market.store import MarketStore
@@ -31,7 +34,7 @@ from cp_market.dataset import load_candles
 from cryptopredict.common.v1 import market_pb2 as common
 from cryptopredict.events.v1 import market_pb2 as market_events
 from layer4_timing_service import SCHEMA
-from layer4_timing_service.app import create_app
+from layer4_timing_service.app import SPEC
 from layer4_timing_service.lifecycle import Tracker
 from layer4_timing_service.settings import TimingSettings
 from layer4_timing_service.storage import signals as store
@@ -202,6 +205,7 @@ async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
 class RunningTiming:
     app: FastAPI
     settings: TimingSettings
+    group: str
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -212,10 +216,13 @@ class RunningTiming:
 
 
 @contextlib.asynccontextmanager
-async def running_timing(settings: TimingSettings) -> AsyncIterator[RunningTiming]:
-    app = create_app(settings)
+async def running_timing(settings: TimingSettings, group: str) -> AsyncIterator[RunningTiming]:
+    """The service in-process. ``group``: its Kafka consumer group, one per test module (the
+    replicas of a module share it), so a module never waits for a group that an earlier
+    module's apps just left to rebalance."""
+    app = build_app(dataclasses.replace(SPEC, consumer_group=group), settings)
     async with app.router.lifespan_context(app):
-        yield RunningTiming(app, settings)
+        yield RunningTiming(app, settings, group)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -233,7 +240,26 @@ async def publish_candles(bootstrap: str, bars: pd.DataFrame) -> None:
         await producer.stop()
 
 
-async def consumer_caught_up(bootstrap: str, pool: asyncpg.Pool, group: str = "layer4-timing") -> None:
+async def group_starts_at_the_end(bootstrap: str, group: str) -> None:
+    """Commit ``group``'s offsets at the current end of ``market.candles.v1``, so the module's
+    service only sees candles published from now on (the broker is shared by the whole test
+    session; other modules' markets must not reach this module's read model)."""
+    topic = topics.MARKET_CANDLES.name
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        if topic not in await consumer.topics():  # fetches every topic's metadata
+            return  # nothing published yet: there is nothing to skip
+        partitions = consumer.partitions_for_topic(topic) or set()
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        ends = await consumer.end_offsets(assigned)
+        await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()})
+    finally:
+        await consumer.stop()
+
+
+async def consumer_caught_up(bootstrap: str, pool: asyncpg.Pool, group: str) -> None:
     """Wait until ``group`` has handled everything on ``market.candles.v1`` so far: one marker
     record per partition (an hourly candle, which the tracker ignores) must reach
     ``processed_events``; each partition is handled in order, so the backlog before it is done."""

@@ -213,16 +213,18 @@ class DueDelivery:
 
 
 async def claim_due_deliveries(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[DueDelivery]:
-    """Due deliveries, leased to this replica for ``lease_s`` (no two replicas send one)."""
+    """Due deliveries, leased to this replica for ``lease_s`` (no two replicas send one).
+    Deliveries of a disabled endpoint stay pending until it is enabled again."""
     rows = await pool.fetch(
         """
         UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => $2)
         FROM webhook_endpoints e
         WHERE d.id IN (
-            SELECT id FROM webhook_deliveries
-            WHERE status = 'pending' AND next_attempt_at <= now()
-              AND (locked_until IS NULL OR locked_until < now())
-            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            SELECT due.id FROM webhook_deliveries due
+            JOIN webhook_endpoints owner ON owner.id = due.endpoint_id AND owner.enabled
+            WHERE due.status = 'pending' AND due.next_attempt_at <= now()
+              AND (due.locked_until IS NULL OR due.locked_until < now())
+            ORDER BY due.next_attempt_at LIMIT $1 FOR UPDATE OF due SKIP LOCKED)
           AND e.id = d.endpoint_id
         RETURNING d.id, d.endpoint_id, d.user_id, e.url, e.secret, d.event_id, d.event_type,
                   d.payload::text AS body, d.attempts

@@ -8,9 +8,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from notification_testing import RunningNotification, TokenIssuer, free_port, running_notification, serve_jwks
 
 from notification_service.settings import NotificationSettings
+
+from .notification_testing import (
+    RunningNotification,
+    TokenIssuer,
+    free_port,
+    running_notification,
+    serve_jwks,
+)
 
 SettingsFactory = Callable[..., NotificationSettings]
 

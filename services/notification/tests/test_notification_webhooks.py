@@ -13,11 +13,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from notification_testing import (
+
+from cp_common import topics
+from cp_common.kafka import EventProducer
+from cp_testing.waiting import eventually
+from notification_service.webhooks import signing
+
+from .notification_testing import (
     RunningNotification,
     TokenIssuer,
     WebhookReceiver,
-    eventually,
     new_signal,
     producer,
     receive_json,
@@ -25,10 +30,6 @@ from notification_testing import (
     running_notification,
     ws_connect,
 )
-
-from cp_common import topics
-from cp_common.kafka import EventProducer
-from notification_service.webhooks import signing
 
 HOOKS = "/api/v1/notifications/webhooks"
 
@@ -80,7 +81,7 @@ async def test_a_signal_is_delivered_signed_and_recorded(
 
             change = new_signal(symbol, confidence=0.77)
             await events.publish(topics.SIGNALS.name, change)
-            await eventually(lambda: receiver.received, timeout=30)
+            await eventually(lambda: bool(receiver.received), within=30, what="a webhook POST")
             hit = receiver.received[0]
             assert hit.path == "/hook" and len(receiver.received) == 1
             header = hit.headers[signing.SIGNATURE_HEADER]
@@ -91,11 +92,13 @@ async def test_a_signal_is_delivered_signed_and_recorded(
             assert body["type"] == "new_signal" and body["data"]["signal_id"] == change.signal.signal_id
             assert hit.headers[signing.EVENT_ID_HEADER] == body["event_id"]
 
-            async def delivered() -> list:
-                rows = (await http.get("/api/v1/notifications/deliveries?status=delivered")).json()["data"]
-                return rows
+            rows: list = []
 
-            rows = await eventually(delivered)
+            async def delivered() -> bool:
+                rows[:] = (await http.get("/api/v1/notifications/deliveries?status=delivered")).json()["data"]
+                return bool(rows)
+
+            await eventually(delivered, within=20, what="a delivered delivery")
             assert rows[0]["attempts"] == 1 and rows[0]["last_status"] == 200
             assert rows[0]["event_id"] == body["event_id"]
 
@@ -138,7 +141,9 @@ async def test_failing_deliveries_retry_then_dead_letter_and_the_endpoint_is_dis
             enabled = await http.post(f"{HOOKS}/{created['id']}/enable")
             assert enabled.json()["data"]["enabled"] is True
             await events.publish(topics.SIGNALS.name, new_signal(symbol))
-            await eventually(lambda: len(receiver.received) > 6, timeout=30)
+            await eventually(
+                lambda: len(receiver.received) > 6, within=30, what="a delivery after re-enabling"
+            )
             assert len(receiver.received) == 7
 
 
@@ -189,10 +194,13 @@ async def test_a_delivery_to_an_address_that_became_private_is_refused(
                 )
             await events.publish(topics.SIGNALS.name, new_signal(symbol))
 
-            async def dead() -> list:
-                return (await http.get("/api/v1/notifications/deliveries?status=dead")).json()["data"]
+            rows: list = []
 
-            rows = await eventually(dead, timeout=30)
+            async def dead() -> bool:
+                rows[:] = (await http.get("/api/v1/notifications/deliveries?status=dead")).json()["data"]
+                return bool(rows)
+
+            await eventually(dead, within=30, what="a dead-lettered delivery")
         assert rows[0]["last_error"].startswith("refused:") and rows[0]["attempts"] == 1
         assert receiver.received == []
 

@@ -12,7 +12,14 @@ import uuid
 
 import httpx
 import pytest
-from notification_testing import (
+from websockets.exceptions import ConnectionClosed
+
+from cp_common import topics
+from cp_common.kafka import EventProducer
+from cp_common.security.denylist import TokenDenylist
+from cryptopredict.events.v1 import analysis_pb2
+
+from .notification_testing import (
     RunningNotification,
     TokenIssuer,
     closed_signal,
@@ -20,14 +27,9 @@ from notification_testing import (
     producer,
     receive_json,
     receive_until,
+    running_notification,
     ws_connect,
 )
-from websockets.exceptions import ConnectionClosed
-
-from cp_common import topics
-from cp_common.kafka import EventProducer
-from cp_common.security.denylist import TokenDenylist
-from cryptopredict.events.v1 import analysis_pb2
 
 SIGNALS = "/api/v1/ws/signals"
 DASHBOARD = "/api/v1/ws/dashboard"
@@ -269,3 +271,34 @@ async def test_a_signal_without_id_does_not_block_its_partition(
             )
         _, before = await receive_until(ws, _is_signal(marker.signal.signal_id))
         assert not [m for m in before if m.get("type") == "new_signal" and not m["data"]["signal_id"]]
+
+
+async def test_heartbeats_carry_the_connection_count(notification_settings, issuer: TokenIssuer) -> None:
+    async with running_notification(notification_settings(notification_ws_heartbeat_s=0.2)) as fast_beat:
+        async with ws_connect(f"{fast_beat.ws_url}{DASHBOARD}", issuer.token()) as ws:
+            await receive_json(ws)
+            beat, _ = await receive_until(ws, lambda m: m.get("type") == "heartbeat", timeout=10)
+            assert beat["data"]["active_connections"] == 1
+
+
+async def test_a_replay_longer_than_the_batch_says_it_is_incomplete(
+    notification_settings, issuer: TokenIssuer, events: EventProducer
+) -> None:
+    symbol = _symbol()
+    token = issuer.token()
+    async with running_notification(notification_settings(notification_replay_max_batch=2)) as small:
+        async with ws_connect(f"{small.ws_url}{SIGNALS}", token) as ws:
+            await receive_json(ws)
+            start = small.components.hub.position
+        for _ in range(3):
+            await events.publish(topics.SIGNALS.name, new_signal(symbol))
+        hub = small.components.hub
+        for _ in range(200):
+            if len(await small.components.bus.range_after(start, hub.position, count=10)) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        async with ws_connect(f"{small.ws_url}{SIGNALS}?last_event_id={start}", token) as ws:
+            await receive_json(ws)
+            done, replayed = await receive_until(ws, lambda m: m.get("type") == "replay_complete")
+        assert done["data"] == {"from": start, "count": 2, "complete": False}
+        assert len([m for m in replayed if m.get("type") == "new_signal"]) <= 2

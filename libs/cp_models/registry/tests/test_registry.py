@@ -128,3 +128,10 @@ async def test_corrupted_artifact_is_refused(registry):
     )
     with pytest.raises(ValueError, match="checksum"):
         await registry.load_active(name)
+
+
+async def test_metrics_that_are_not_numbers_are_stored_as_unknown(registry):
+    version = await register(
+        registry, "asset_tier1_v4", {"w": 1}, {"rank_ic": float("nan"), "n": [1.0, float("inf")]}
+    )
+    assert (await registry.get("asset_tier1_v4", version)).metrics == {"rank_ic": None, "n": [1.0, None]}

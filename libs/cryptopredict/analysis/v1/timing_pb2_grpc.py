@@ -64,7 +64,7 @@ class TimingSignalsServiceServicer:
     """
 
     def GenerateSignals(self, request, context):
-        """Signals for the candidates as of a day. Retrying with the same cascade run id returns the
+        """The signals of a decision day (cp_models.signals: signals only on the book's rebalance day). Retrying with the same cascade run id returns the
         signals stored the first time and creates nothing new (run.replayed).
         FAILED_PRECONDITION "Layer 4 model not available" when no model is active.
         """

@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the service's components, its flows, and the caller's address."""
+"""FastAPI dependencies: the service's components, its flows, and the caller's address.
+
+``async`` although they do not await anything much: FastAPI runs a plain ``def`` dependency in
+its thread pool, a thread hand-off on every request.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,16 @@ from auth_service.sessions import Sessions
 COMPONENTS_KEY = "auth"
 
 
-def components(request: Request) -> AuthComponents:
+async def components(request: Request) -> AuthComponents:
     return request.app.state.runtime.extras[COMPONENTS_KEY]
 
 
-def sessions(request: Request) -> Sessions:
-    return Sessions(components(request))
+async def sessions(request: Request) -> Sessions:
+    return Sessions(await components(request))
 
 
-def accounts(request: Request) -> Accounts:
-    return Accounts(components(request))
+async def accounts(request: Request) -> Accounts:
+    return Accounts(await components(request))
 
 
 def client_ip(request: Request) -> str:

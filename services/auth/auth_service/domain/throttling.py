@@ -1,4 +1,4 @@
-"""Brute-force protection for logins, in Redis (shared by every replica).
+"""Brute-force protection for logins, shared by every replica.
 
 - Per account: ``threshold`` failed logins for one email within ``window`` lock that email for
   ``lockout``. Emails without an account are counted and locked the same way, so a lockout says
@@ -6,15 +6,26 @@
 - Per client IP: ``ip_limit`` failed logins within ``ip_window`` refuse that IP (429) until the
   window ends, whatever email it tries (credential stuffing over many accounts).
 
-Keys hold a SHA-256 of the normalised email, never the address itself.
+Where the state lives (the rule for a Redis that loses its data): a **lock** is a row in
+PostgreSQL (``login_lockouts``), so a locked account stays locked across any Redis restart. The
+**counters** (failures per email and per IP within their windows) are short-lived and stay in
+Redis; a Redis that comes back empty restarts them, which gives an attacker at most one more
+window's budget per Redis loss, never an unlock. With the embedded Redis's AOF they survive an
+ordinary restart too.
+
+Keys and rows hold a SHA-256 of the normalised email, never the address itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import redis.asyncio as aioredis
+
+from auth_service import repository as repo
 
 PREFIX = "auth:login"
 
@@ -33,8 +44,9 @@ class ThrottlePolicy:
 
 
 class LoginThrottle:
-    def __init__(self, client: aioredis.Redis, policy: ThrottlePolicy) -> None:
+    def __init__(self, client: aioredis.Redis, pool: asyncpg.Pool, policy: ThrottlePolicy) -> None:
         self._redis = client
+        self._pool = pool
         self.policy = policy
 
     async def client_retry_after(self, ip: str) -> int | None:
@@ -49,7 +61,7 @@ class LoginThrottle:
         return None
 
     async def is_locked(self, email: str) -> bool:
-        return bool(await self._redis.exists(f"{PREFIX}:lock:{account_key(email)}"))
+        return await repo.is_account_locked(self._pool, account_key(email))
 
     async def record_failure(self, email: str, ip: str) -> bool:
         """Count a failed login; returns ``True`` when this failure locked the account."""
@@ -64,11 +76,10 @@ class LoginThrottle:
             _, count, _, _ = await pipe.execute()
         if int(count) < self.policy.threshold:
             return False
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(f"{PREFIX}:lock:{account}", 1, ex=self.policy.lockout_s, nx=True)
-            pipe.delete(failures)
-            locked_now, _ = await pipe.execute()
-        return bool(locked_now)
+        until = datetime.now(UTC) + timedelta(seconds=self.policy.lockout_s)
+        locked_now = await repo.lock_account(self._pool, account, until)
+        await self._redis.delete(failures)
+        return locked_now
 
     async def record_client_failure(self, ip: str) -> None:
         """Count a failure against the client only (a login attempt on a locked account)."""

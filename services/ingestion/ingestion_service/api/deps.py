@@ -22,7 +22,7 @@ _bearer = public_scheme(
 _any_role = require_roles(*Role)
 
 
-def pool(request: Request) -> asyncpg.Pool:
+async def pool(request: Request) -> asyncpg.Pool:  # async: a plain def would run in a thread
     return request.app.state.runtime.require_pool()
 
 

@@ -49,7 +49,17 @@ def signal(s: SignalRecord) -> dict[str, Any]:
         "ai_analysis": s.ai_analysis,
         "market_regime": s.market_regime,
         "market_context": s.market_context,
-        "evidence": [{"voter": v.voter, "vote": v.action, "weight": v.weight} for v in s.votes],
+        "evidence": [
+            {
+                "voter": v.voter,
+                "vote": v.action,
+                "weight": v.weight,
+                "value": _finite(v.confidence),
+                "detail": v.detail,
+            }
+            for v in s.votes
+        ],
+        "display": bool(s.market_context.get("display", False)),
         "consensus_strength": _finite(s.agreement),
         "model_version": s.model_version,
         "cascade_run_id": s.cascade_run_id,

@@ -25,9 +25,10 @@ class Vote:
     """One piece of evidence behind a signal: who voted what, with which weight."""
 
     voter: str
-    action: str  # long | short | hold
+    action: str  # long | short (in favour of that side) | hold (not in favour)
     weight: float
-    confidence: float = 0.0
+    confidence: float = 0.0  # the evidence's own value (a score, a probability, a rank)
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class NewSignal:
     target_distance: float
     stop_distance: float
     horizon_bars: int
-    confidence: float
-    probability: float
+    #: Calibrated probability the trade wins (``None``: no L4 estimate, e.g. the BTC sleeve).
+    confidence: float | None
+    probability: float | None
     agreement: float | None
     risk_level: str
     risk_reward_ratio: float
@@ -180,7 +182,7 @@ async def page(
     conn: asyncpg.Connection, where: SignalFilter, limit: int, after: Cursor | None = None
 ) -> list[SignalRecord]:
     rows = await conn.fetch(
-        "SELECT * FROM signals WHERE status = $1 AND confidence >= $2 "
+        "SELECT * FROM signals WHERE status = $1 AND coalesce(confidence, 0) >= $2 "
         "AND ($3::text IS NULL OR symbol = $3) "
         "AND ($4::timestamptz IS NULL OR (generated_at, id) < ($4, $5)) "
         "ORDER BY generated_at DESC, id DESC LIMIT $6",
@@ -197,7 +199,7 @@ async def page(
 async def count(conn: asyncpg.Connection, where: SignalFilter) -> int:
     return int(
         await conn.fetchval(
-            "SELECT count(*) FROM signals WHERE status = $1 AND confidence >= $2 "
+            "SELECT count(*) FROM signals WHERE status = $1 AND coalesce(confidence, 0) >= $2 "
             "AND ($3::text IS NULL OR symbol = $3)",
             where.status,
             where.confidence_min,
@@ -220,17 +222,13 @@ async def active_for_symbol(conn: asyncpg.Connection, symbol: str, before: date)
 async def mark_filled(
     conn: asyncpg.Connection, signal: SignalRecord, fill_price: float, filled_at: datetime
 ) -> SignalRecord | None:
-    """Record the entry fill and move target and stop to the levels the trade really has."""
-    sign = 1.0 if signal.signal_type == "long" else -1.0
+    """Record the entry fill (the levels stay: target and stop are prices, as in the backtest)."""
     row = await conn.fetchrow(
-        "UPDATE signals SET entry_fill_price = $2, entry_filled_at = $3, target_price = $4, "
-        "stop_loss = $5, updated_at = now() "
+        "UPDATE signals SET entry_fill_price = $2, entry_filled_at = $3, updated_at = now() "
         "WHERE id = $1 AND status = 'active' AND entry_fill_price IS NULL RETURNING *",
         signal.id,
         fill_price,
         filled_at,
-        fill_price + sign * signal.target_distance,
-        fill_price - sign * signal.stop_distance,
     )
     return SignalRecord.from_row(row) if row else None
 

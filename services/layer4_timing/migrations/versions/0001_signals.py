@@ -26,12 +26,12 @@ def upgrade() -> None:
             entry_price        DOUBLE PRECISION NOT NULL,
             target_price       DOUBLE PRECISION NOT NULL,
             stop_loss          DOUBLE PRECISION NOT NULL,
-            -- distances from the entry fill, the levels the backtest trades by
+            -- |target - entry| and |entry - stop| (the risk checks use them)
             target_distance    DOUBLE PRECISION NOT NULL,
             stop_distance      DOUBLE PRECISION NOT NULL,
             horizon_bars       INTEGER          NOT NULL,
-            confidence         DOUBLE PRECISION NOT NULL,
-            probability        DOUBLE PRECISION NOT NULL,
+            confidence         DOUBLE PRECISION,
+            probability        DOUBLE PRECISION,
             agreement          DOUBLE PRECISION,
             risk_level         TEXT             NOT NULL,
             risk_reward_ratio  DOUBLE PRECISION NOT NULL,

@@ -1,0 +1,288 @@
+"""Hot read paths over HTTP: each endpoint against bare uvicorn, measured with wrk in one run.
+
+A port-shifted local fleet (supervisord, embedded PostgreSQL/Redis/Kafka, Nginx) runs the deploy
+catalog's services that the endpoints below need, plus the baseline: a bare FastAPI hello-world
+under uvicorn (``baseline_app.py``), same interpreter, one worker. The gateway uses the bench
+profile (:func:`cp_fleet.nginx_config.bench_profile`: rate limits lifted). Each endpoint is loaded
+with wrk at 64 and 256 connections, through the gateway and on the service's own port; the
+baseline is measured the same two ways. Figures: req/s, p50, p99 and the throughput ratio to the
+baseline on its own port (the strict comparison) and through the gateway.
+
+Add an endpoint with one :data:`ENDPOINTS` entry; entries whose service is not in the deploy
+catalog yet are reported as skipped. ``BENCH_HTTP_SECONDS`` sets the duration of each run (8 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cp_fleet.catalog import Catalog, load_catalog
+from cp_fleet.fleet import Fleet, FleetError
+from cp_fleet.layout import DEFAULT_CATALOG
+from cp_fleet.nginx_config import bench_profile
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    service: str  # the catalog name of the service answering it
+    path: str
+    bearer: bool = False  # needs an access token (a fresh casual user)
+
+
+ENDPOINTS = (
+    Endpoint("candles", "ingestion", "/api/v1/market/candles/BTC?interval=1d&limit=30"),
+    Endpoint("me", "auth", "/api/v1/auth/me", bearer=True),
+    Endpoint("layer1/market-regime", "layer1-macro", "/api/v1/layer1/market-regime", bearer=True),
+    Endpoint("layer4/signals", "layer4-timing", "/api/v1/layer4/signals", bearer=True),
+)
+CONNECTIONS = (64, 256)
+BASELINE = "baseline"
+BASELINE_PATH = "/bench/hello"
+BASELINE_PORT = 8119
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 50.0
+PASSWORD = "Bench-Http-2024!"
+INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
+
+
+def _seconds() -> int:
+    return int(os.environ.get("BENCH_HTTP_SECONDS", "8"))
+
+
+# --- wrk -------------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str | None:
+    """The wrk binary; installed from Debian when missing and possible, else ``None``."""
+    if shutil.which("wrk") or shutil.which("apt-get") is None or os.geteuid() != 0:
+        return shutil.which("wrk")
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    for command in (install, ["apt-get", "update", "-qq"], install):
+        subprocess.run(command, capture_output=True, check=False, timeout=600)
+        if shutil.which("wrk"):
+            break
+    return shutil.which("wrk")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_PERCENTILE = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_ERRORS = re.compile(r"Socket errors:\s+connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_TOTAL = re.compile(r"(\d+) requests in")
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    percentiles = {int(q): float(v) * _UNITS[unit] for q, v, unit in _PERCENTILE.findall(output)}
+    rate = _RATE.search(output)
+    if rate is None or 50 not in percentiles or 99 not in percentiles:
+        raise ValueError(f"unexpected wrk output: {output[-500:]}")
+    errors = _ERRORS.search(output)
+    total = _TOTAL.search(output)
+    return {
+        "requests_per_s": round(float(rate[1])),
+        "p50_ms": round(percentiles[50], 2),
+        "p99_ms": round(percentiles[99], 2),
+        "requests": int(total[1]) if total else None,
+        "non_2xx": int(m[1]) if (m := _NON_2XX.search(output)) else 0,
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+    }
+
+
+def run_wrk(wrk: str, url: str, connections: int, headers: dict[str, str]) -> dict[str, Any]:
+    argv = [wrk, "-t2", f"-c{connections}", f"-d{_seconds()}s", "--latency", "--timeout", "5s"]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    result = subprocess.run([*argv, url], capture_output=True, text=True, check=True, timeout=_seconds() + 60)
+    return parse_wrk(result.stdout)
+
+
+# --- the fleet ---------------------------------------------------------------------------------------
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _ports(catalog: Catalog) -> list[int]:
+    ports = [
+        catalog.gateway.port,
+        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
+    ]
+    for service in catalog.services:
+        ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
+    return ports
+
+
+def bench_catalog(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> tuple[Catalog, list[Endpoint]]:
+    """The deploy catalog's services the endpoints need (and their dependencies), the baseline
+    app, and the bench profile of the gateway; also the endpoints that can run."""
+    deploy = load_catalog(DEFAULT_CATALOG)
+    known = {s.name for s in deploy.services}
+    runnable = [e for e in endpoints if e.service in known]
+    wanted = {e.service for e in runnable}
+    while True:  # dependencies of the wanted services (services only; infrastructure is implied)
+        more = {d for s in deploy.services if s.name in wanted for d in s.depends_on if d in known}
+        if more <= wanted:
+            break
+        wanted |= more
+    data = deploy.model_dump(mode="json")
+    data["services"] = [s for s in data["services"] if s["name"] in wanted]
+    data["services"].append(
+        {
+            "name": BASELINE,
+            "command": ["python", str(Path(__file__).with_name("baseline_app.py"))],
+            "http_port": BASELINE_PORT,
+            "public_prefixes": ["/bench/"],
+            "readiness_path": BASELINE_PATH,
+        }
+    )
+    for service in data["services"]:
+        if service["name"] == "auth":  # room for the bench's registrations from one address
+            service["env"]["AUTH_REGISTER_LIMIT"] = "100000"
+        # the layer services' own per-user limits (cp_layer_kit.ratelimit), lifted like the gateway's
+        service.setdefault("env", {})["LAYER_RATE_LIMIT_SCALE"] = "1000000"
+    return bench_profile(Catalog.model_validate(data)), runnable
+
+
+def _start_fleet(catalog: Catalog) -> tuple[Fleet, Path]:
+    """A running fleet on free ports; retried on a fresh offset when another process on this
+    busy machine takes a port between the check and the bind."""
+    environ = {k: v for k, v in os.environ.items() if k not in INFRA_VARIABLES}
+    for attempt in range(3):
+        # A random start: other fleets (tests, other benchmarks) on this machine pick offsets too.
+        start = 24000 + 307 * random.randrange(60)
+        offset = next(o for o in range(start, 50000, 307) if all(_port_free(p + o) for p in _ports(catalog)))
+        state_dir = Path(tempfile.mkdtemp(prefix="cp-bench-http-")).resolve()
+        state_dir.chmod(0o755)
+        fleet = Fleet(catalog.shifted(offset), state_dir, environ=environ)
+        try:
+            fleet.up(log=lambda line: None)
+            return fleet, state_dir
+        except FleetError:
+            fleet.down()
+            shutil.rmtree(state_dir, ignore_errors=True)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def running_fleet(catalog: Catalog) -> Iterator[Fleet]:
+    fleet, state_dir = _start_fleet(catalog)
+    try:
+        yield fleet
+    finally:
+        fleet.down()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def access_token(fleet: Fleet) -> str:
+    url = f"http://127.0.0.1:{fleet.catalog.service('auth').http_port}"
+    email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
+    with httpx.Client(base_url=url, timeout=60) as client:
+        client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD}).raise_for_status()
+        login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        login.raise_for_status()
+    return str(login.json()["data"]["access_token"])
+
+
+def _direct(fleet: Fleet, service: str, path: str) -> str:
+    return f"http://127.0.0.1:{fleet.catalog.service(service).http_port}{path}"
+
+
+class EndpointUnavailable(RuntimeError):
+    """The endpoint does not answer 200 before the load starts (reported as skipped)."""
+
+
+def _check(url: str, headers: dict[str, str]) -> None:
+    response = httpx.get(url, headers=headers, timeout=30)
+    if response.status_code != 200:
+        raise EndpointUnavailable(f"answers {response.status_code} before the load: {response.text[:160]}")
+
+
+def _measure(wrk: str, fleet: Fleet, service: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for where, url in (("gateway", f"{fleet.gateway_url}{path}"), ("direct", _direct(fleet, service, path))):
+        _check(url, headers)
+        run_wrk(wrk, url, 16, headers)  # warm-up (caches, connection pools); not reported
+        for connections in CONNECTIONS:
+            figures[f"{where}_c{connections}"] = run_wrk(wrk, url, connections, headers)
+    return figures
+
+
+def _ratios(figures: dict[str, Any], baseline: dict[str, Any]) -> None:
+    for key, run in list(figures.items()):
+        connections = key.rsplit("_c", 1)[1]
+        run["ratio_to_baseline_direct"] = round(
+            run["requests_per_s"] / baseline[f"direct_c{connections}"]["requests_per_s"], 3
+        )
+        run["ratio_to_baseline_gateway"] = round(
+            run["requests_per_s"] / baseline[f"gateway_c{connections}"]["requests_per_s"], 3
+        )
+
+
+def _verdict(figures: dict[str, Any]) -> dict[str, Any]:
+    at_256 = figures["gateway_c256"]
+    return {
+        "target": f">= {TARGET_RATIO:.0%} of bare uvicorn's req/s and p99 < {TARGET_P99_MS:.0f} ms, "
+        "256 connections, through the gateway",
+        "meets_ratio": at_256["ratio_to_baseline_direct"] >= TARGET_RATIO,
+        "meets_p99": at_256["p99_ms"] < TARGET_P99_MS,
+    }
+
+
+def measure_all(wrk: str) -> dict[str, Any]:
+    catalog, runnable = bench_catalog()
+    skipped = {
+        e.name: f"service {e.service!r} is not in the deploy catalog yet"
+        for e in ENDPOINTS
+        if e not in runnable
+    }
+    with running_fleet(catalog) as fleet:
+        time.sleep(2)  # let start-up work (history backfill, key loading) settle
+        baseline = _measure(wrk, fleet, BASELINE, BASELINE_PATH, {})
+        token = access_token(fleet) if any(e.bearer for e in runnable) else None
+        results: dict[str, Any] = {}
+        for endpoint in runnable:
+            headers = {"Authorization": f"Bearer {token}"} if endpoint.bearer and token else {}
+            try:
+                figures = _measure(wrk, fleet, endpoint.service, endpoint.path, headers)
+            except EndpointUnavailable as exc:  # e.g. a layer without a trained model (make train)
+                skipped[endpoint.name] = str(exc)
+                continue
+            _ratios(figures, baseline)
+            results[endpoint.name] = {"path": endpoint.path, **figures, **_verdict(figures)}
+    return {"baseline": {"path": BASELINE_PATH, **baseline}, **results, "skipped": skipped}
+
+
+async def run() -> dict[str, Any]:
+    wrk = ensure_wrk()
+    if wrk is None:
+        return {
+            "skipped": "wrk is not installed (Debian package wrk: apt-get install -y wrk); no HTTP figures"
+        }
+    figures = await asyncio.to_thread(measure_all, wrk)
+    return {"tool": "wrk -t2", "seconds_per_run": _seconds(), "connections": list(CONNECTIONS), **figures}
