@@ -47,8 +47,6 @@ END_MARKER = "# END generated services"
 FULLNAME_PLACEHOLDER = "__FULLNAME__"
 #: The access log inside the gateway container (a writable emptyDir; stdout is ``/dev/stdout``).
 GATEWAY_ACCESS_LOG = Path("/dev/stdout")
-#: Services whose code runs the models (torch): they get the ``ml`` image target.
-ML_IMPORTS = ("cp_models", "cp_layer_kit")
 #: Services the orchestrator drives over gRPC (the cascade's layers).
 LAYER_NAME = re.compile(r"^layer[0-9]+-")
 ORCHESTRATOR = "orchestrator"
@@ -90,6 +88,17 @@ def has_migrations(service: ServiceEntry, repo_root: Path = REPO_ROOT) -> bool:
     return directory is not None and (directory.parent / "migrations").is_dir()
 
 
+#: Imports that bring in the model code (torch): a service using them gets the ``ml`` image.
+ML_IMPORTS = ("cp_models", "cp_layer_kit")
+#: Parts of ``cp_models`` that load no torch (numpy/pandas only); a test keeps this true.
+TORCH_FREE_MODULES = ("cp_models.features",)
+_IMPORT = re.compile(r"^\s*(?:from|import) ((?:cp_models|cp_layer_kit)[a-zA-Z0-9_.]*)", re.MULTILINE)
+
+
+def _needs_torch(imported: str) -> bool:
+    return not any(imported == free or imported.startswith(free + ".") for free in TORCH_FREE_MODULES)
+
+
 def image_target(service: ServiceEntry, repo_root: Path = REPO_ROOT) -> str:
     """``ml`` (with torch) when the service's package imports the model code, else ``core``."""
     directory = package_dir(service, repo_root)
@@ -98,8 +107,7 @@ def image_target(service: ServiceEntry, repo_root: Path = REPO_ROOT) -> str:
     for source in directory.rglob("*.py"):
         if "tests" in source.parts:
             continue
-        text = source.read_text()
-        if any(re.search(rf"^\s*(from|import) {name}\b", text, re.MULTILINE) for name in ML_IMPORTS):
+        if any(_needs_torch(name) for name in _IMPORT.findall(source.read_text())):
             return "ml"
     return "core"
 

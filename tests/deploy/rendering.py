@@ -14,7 +14,7 @@ CHART_DIR = REPO_ROOT / "helm" / "cryptopredict"
 RELEASE = "cp"
 NAMESPACE = "cryptopredict"
 #: The Kubernetes version manifests are validated against (kubernetes-validate's newest schemas).
-KUBE_VERSION = "1.34.0"
+KUBE_VERSION = "1.36.0"
 
 #: Values scenarios: a list of values files of the chart, then inline overrides.
 SCENARIOS: dict[str, tuple[list[str], dict[str, Any]]] = {

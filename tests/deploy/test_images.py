@@ -94,3 +94,11 @@ def test_torch_only_where_the_models_run() -> None:
     targets = {service.name: chart_tool.image_target(service) for service in catalog.services}
     assert targets["auth"] == "core" and targets["ingestion"] == "core"
     assert targets["layer1-macro"] == "ml"
+
+
+def test_the_torch_free_model_modules_load_no_torch() -> None:
+    for module in chart_tool.TORCH_FREE_MODULES:
+        probe = f"import importlib, sys; importlib.import_module({module!r}); print('torch' in sys.modules)"
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "False", module
