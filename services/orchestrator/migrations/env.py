@@ -1,0 +1,3 @@
+from cp_common.db.migrations import run_env
+
+run_env()

@@ -1,0 +1,1 @@
+"""REST API of the orchestrator: analysis runs and the role dashboards."""

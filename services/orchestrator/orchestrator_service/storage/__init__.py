@@ -1,0 +1,1 @@
+"""PostgreSQL storage of the orchestrator: runs, each layer's latest result, schedule claims."""
