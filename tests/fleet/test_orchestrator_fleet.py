@@ -1,0 +1,164 @@
+"""The orchestrator in a real local fleet: auth, ingestion, the four layer services and the
+orchestrator under supervisord (shifted ports, temporary state dir, PostgreSQL, Redis, Kafka,
+Nginx), the models trained the way ``make up`` does, driven through the gateway.
+
+One fleet for the module: a full cascade with four sections and its stored run; Layer 1 stopped
+through the supervisor (degraded with a fresh fallback, 503 naming it without one, the breaker
+open and failing fast, half-open after its reset and closed when the layer is back); a hanging
+Layer 3 (SIGSTOP) cut at its deadline; 50 concurrent quick requests; the orchestrator killed
+mid-run and the run retried without duplicate signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from cp_testing.cascade_fleet import CascadeFleet, cascade_catalog
+from cp_testing.cascade_fleet import cascade_fleet as start_cascade_fleet
+
+# fleet start-up and model training alone can take minutes on a loaded two-core machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+
+DEADLINE_S = 12.0
+RESET_S = 4.0
+SYMBOLS = ["BTC", "ETH", "SOL", "ADA", "XRP"]
+
+
+@pytest.fixture(scope="module")
+def cascade_fleet() -> Iterator[CascadeFleet]:
+    catalog = cascade_catalog(
+        {
+            **{f"ORCHESTRATOR_LAYER{n}_DEADLINE_S": str(DEADLINE_S) for n in (1, 2, 3, 4)},
+            "ORCHESTRATOR_BREAKER_RESET_S": str(RESET_S),
+            "ORCHESTRATOR_SCHEDULE_S": "0",
+            # the simulated market's hourly candles would start runs that race the tests
+            "ORCHESTRATOR_MOVE_THRESHOLD": "1.0",
+        },
+        # 50 concurrent requests come from one client address here; the per-IP zone would queue them
+        api_burst=200,
+    )
+    started = time.monotonic()
+    with start_cascade_fleet(catalog) as running:
+        print(f"cascade fleet up and models trained in {time.monotonic() - started:.1f}s")
+        yield running
+
+
+async def test_a_full_cascade_through_the_gateway_returns_four_sections_and_is_stored(cascade_fleet) -> None:
+    answer = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    assert data["macro"]["regime"] in {"bull", "bear", "sideways", "volatile"}
+    assert data["sector"]["recommended_allocation"]
+    assert data["assets"]["context"]["active_assets"] is not None
+    assert "signals" in data["timing"]
+    assert data["status"] == "succeeded" and 0 < data["cascade_confidence"] <= 1
+    assert set(data["model_versions"]) == {"macro", "sector", "asset", "timing"}
+    stored = await cascade_fleet.get(f"/api/v1/analysis/runs/{data['run_id']}")
+    assert stored.status_code == 200 and stored.json()["data"]["signal_count"] == len(
+        data["timing"]["signals"]
+    )
+
+
+async def test_layer1_stopped_degrades_then_fails_then_the_breaker_recovers(cascade_fleet) -> None:
+    assert (await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})).status_code == 200
+    cascade_fleet.fleet.stop("layer1-macro")
+    try:
+        degraded = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})
+        assert degraded.status_code == 200, degraded.text
+        assert degraded.json()["data"]["degraded_layers"] == ["macro"]
+        await cascade_fleet.sql("DELETE FROM orchestrator.layer_latest WHERE layer = 1")
+        failures = 1  # the degraded run's failed call counted too
+        while failures < 5:
+            failed = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})
+            assert failed.status_code == 503 and "Layer 1 service unavailable" in failed.text, failed.text
+            failures += 1
+        began = time.monotonic()
+        fast = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})
+        assert fast.status_code == 503 and "Layer 1 service unavailable" in fast.text
+        assert time.monotonic() - began < 1.0  # open circuit: no connection attempt, no retry pause
+        assert await _breaker_state(cascade_fleet) == 2
+    finally:
+        cascade_fleet.fleet.start("layer1-macro", log=lambda line: None)
+    await asyncio.sleep(RESET_S + 0.5)
+    back = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})
+    assert back.status_code == 200, back.text
+    assert await _breaker_state(cascade_fleet) == 0
+
+
+async def _breaker_state(fleet: CascadeFleet) -> float:
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{fleet.http('orchestrator')}/metrics")).text
+    line = next(x for x in text.splitlines() if x.startswith('circuit_breaker_state{breaker="layer1"}'))
+    return float(line.split()[-1])
+
+
+async def test_a_hanging_layer3_is_cut_at_its_deadline(cascade_fleet) -> None:
+    await cascade_fleet.sql("DELETE FROM orchestrator.layer_latest WHERE layer = 3")
+    pid = cascade_fleet.pid("layer3-asset")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        answer = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})
+        took = time.monotonic() - began
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert answer.status_code == 503 and "Layer 3 service unavailable" in answer.text, answer.text
+    assert DEADLINE_S <= took < DEADLINE_S + 10, took
+    rows = await cascade_fleet.sql(
+        "SELECT layers FROM orchestrator.cascade_runs WHERE status = 'failed' ORDER BY started_at DESC LIMIT 1"
+    )
+    asset = next(x for x in json.loads(rows[0]["layers"]) if x["name"] == "asset")
+    assert asset["outcome"] == "failed" and asset["duration_ms"] >= DEADLINE_S * 1000
+
+
+async def test_fifty_concurrent_quick_requests_all_succeed(cascade_fleet) -> None:
+    assert (await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS})).status_code == 200
+    began = time.monotonic()
+    answers = await asyncio.gather(
+        *(cascade_fleet.post("/api/v1/analysis/quick", {"symbols": ["BTC", "ETH"]}) for _ in range(50))
+    )
+    took = time.monotonic() - began
+    assert [a.status_code for a in answers] == [200] * 50, [a.text for a in answers if a.status_code != 200][
+        :2
+    ]
+    print(f"50 concurrent quick analyses in {took:.2f}s")
+    outcomes = {a.json()["data"]["timings"]["layers"]["macro"]["outcome"] for a in answers}
+    assert outcomes == {"reused"}
+
+
+async def test_killing_the_orchestrator_mid_run_and_retrying_makes_no_duplicate_signals(
+    cascade_fleet,
+) -> None:
+    run_id = f"killed-{uuid.uuid4().hex[:8]}"
+    attempt = asyncio.create_task(
+        cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS, "run_id": run_id})
+    )
+    for _ in range(200):  # until the run has started (its row is written before any layer call)
+        if await cascade_fleet.sql("SELECT 1 FROM orchestrator.cascade_runs WHERE run_id = $1", run_id):
+            break
+        await asyncio.sleep(0.02)
+    os.kill(cascade_fleet.pid("orchestrator"), signal.SIGKILL)
+    killed = await attempt
+    assert killed.status_code in (502, 503, 504, 200), killed.text
+    # supervisord restarts it (autorestart); start() waits until it is ready again
+    cascade_fleet.fleet.start("orchestrator", log=lambda line: None)
+    retried = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS, "run_id": run_id})
+    assert retried.status_code == 200, retried.text
+    data = retried.json()["data"]
+    assert data["attempts"] >= 1
+    rows = await cascade_fleet.sql(
+        "SELECT symbol, count(*) AS n FROM layer4_timing.signals WHERE cascade_run_id = $1 GROUP BY symbol",
+        run_id,
+    )
+    assert all(r["n"] == 1 for r in rows), rows
+    assert len(rows) == len(data["timing"]["signals"])
+    print(f"retried run {run_id}: {len(rows)} signals, none duplicated")
