@@ -14,7 +14,7 @@ FROM ?= 2019-01-01
 TO ?= 2023-12-31
 OUT ?= reports/evaluation
 
-.PHONY: help setup browser up down status logs test lint proto bench train evaluate lock clean
+.PHONY: help setup browser prometheus up down status logs test lint proto bench train evaluate lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,10 @@ browser: ## install headless Chromium (Debian package) for the browser test, if 
 	@command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium; }
 
+prometheus: ## install Prometheus and promtool (Debian package) for the observability tests, if missing
+	@{ command -v prometheus && command -v promtool; } >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends prometheus; }
+
 up: setup ## start the embedded infrastructure, every service and the gateway on http://localhost:8080
 	$(PY) -m cp_fleet up
 	$(PY) -m cp_models.registry ensure $(if $(DATA),--data $(DATA))
@@ -44,7 +48,7 @@ status: setup ## state and readiness of every program
 logs: setup ## tail logs: make logs [SERVICE=auth]
 	$(PY) -m cp_fleet logs $(SERVICE)
 
-test: setup ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx, with coverage
+test: setup prometheus ## run every test against real embedded PostgreSQL, Redis, Kafka and Nginx, with coverage
 	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
 lint: setup ## ruff (lint, format, complexity), mypy, generated-code freshness, buf lint and buf breaking

@@ -45,6 +45,12 @@ KAFKA_LAG = Gauge(
 KAFKA_PRODUCED = Counter("kafka_producer_messages_total", "Kafka messages published", ["topic", "outcome"])
 OUTBOX_PENDING = Gauge("outbox_pending_events", "Outbox rows not yet relayed to Kafka", ["schema"])
 OUTBOX_RELAYED = Counter("outbox_relayed_events_total", "Outbox rows relayed to Kafka", ["schema"])
+OUTBOX_REPLAYED = Counter(
+    "outbox_replayed_events_total", "Sent outbox rows queued to be published again", ["schema", "reason"]
+)
+BROKER_LOSSES = Counter(
+    "kafka_broker_losses_total", "Times the broker was seen to have lost acknowledged records", ["schema"]
+)
 
 CIRCUIT_BREAKER_STATE = Gauge(
     "circuit_breaker_state", "Circuit breaker state (0 closed, 1 half-open, 2 open)", ["breaker"]

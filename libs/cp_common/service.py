@@ -6,6 +6,7 @@ with :func:`build_app`. :func:`main` gives every service the same command line::
 
     python -m <package> serve     # default: HTTP + gRPC + consumers + outbox relay
     python -m <package> migrate   # apply migrations and exit (a Kubernetes Job / init step)
+    python -m <package> replay-outbox --since 2h   # publish again the events sent since then
 
 Start-up: settings -> migrations (local/test mode, or MIGRATE_ON_START) -> PostgreSQL pool ->
 Redis -> Kafka producer, topics, outbox relay -> JWT verifier -> gRPC server -> consumers ->
@@ -14,6 +15,7 @@ background tasks. Shutdown runs in reverse, gRPC first marked NOT_SERVING and dr
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -36,6 +38,7 @@ from cp_common.grpc.server import GrpcServer
 from cp_common.http.app import ReadinessCheck, create_app
 from cp_common.http.fleet_health import FleetProbe, fleet_health_router
 from cp_common.kafka import EventConsumer, EventProducer, OutboxRelay, Subscription, ensure_topics
+from cp_common.kafka.replay import BrokerWatch, parse_since, replay_since
 from cp_common.logging import configure_logging
 from cp_common.security.denylist import TokenDenylist
 from cp_common.security.jwt_verifier import JwtVerifier
@@ -168,7 +171,15 @@ class _Startup:
         if self.spec.produces:
             await ensure_topics(bootstrap, self.spec.produces)
         if self.runtime.pool is not None and self.spec.schema is not None:
-            relay = OutboxRelay(self.runtime.pool, producer, schema=self.spec.schema)
+            produced = list(self.spec.produces)
+            relay = OutboxRelay(
+                self.runtime.pool,
+                producer,
+                schema=self.spec.schema,
+                broker_watch=BrokerWatch(bootstrap, client_id=self.spec.name),
+                replay_lag_s=self.settings.outbox_replay_lag_s,
+                on_broker_loss=lambda: ensure_topics(bootstrap, produced),
+            )
             relay.start()
             self.stack.push_async_callback(relay.stop)
 
@@ -310,12 +321,37 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     )
 
 
+async def replay_outbox(spec: ServiceSpec, settings: ServiceSettings, args: Sequence[str]) -> int:
+    """``replay-outbox --since <time|duration> [--topic T ...]``: queue the outbox rows sent
+    since then to be published again by the service's relay (running now or at its next start)."""
+    parser = argparse.ArgumentParser(prog=f"{spec.name} replay-outbox")
+    parser.add_argument("--since", required=True, help="ISO 8601 time (UTC) or a duration back: 15m, 2h, 7d")
+    parser.add_argument("--topic", action="append", default=[], help="only this topic (repeatable)")
+    options = parser.parse_args(list(args))
+    if spec.schema is None:
+        print(f"{spec.name}: has no outbox", file=sys.stderr)
+        return 2
+    try:
+        since = parse_since(options.since)
+    except ValueError as exc:
+        print(f"{spec.name}: --since: {exc}", file=sys.stderr)
+        return 2
+    url = _require(settings.database_url, "DATABASE_URL", spec.name)
+    pool = await create_pool(url, spec.schema, min_size=1, max_size=1, register_metrics=False)
+    try:
+        count = await replay_since(pool, since, schema=spec.schema, topics=options.topic or None)
+    finally:
+        await close_pool(pool)
+    print(f"{spec.name}: {count} events queued to be published again (sent since {since.isoformat()})")
+    return 0
+
+
 def main(
     spec: ServiceSpec,
     settings_model: type[ServiceSettings] = ServiceSettings,
     argv: Sequence[str] | None = None,
 ) -> int:
-    """The command line of every service: ``serve`` (default) or ``migrate``."""
+    """The command line of every service: ``serve`` (default), ``migrate`` or ``replay-outbox``."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "serve"
     try:
@@ -328,8 +364,11 @@ def main(
         asyncio.run(migrate(spec, settings))
         log.info("migrations applied", extra={"schema": spec.schema})
         return 0
+    if command == "replay-outbox":
+        return asyncio.run(replay_outbox(spec, settings, args[1:]))
     if command != "serve":
-        print(f"usage: python -m {spec.name.replace('-', '_')}_service [serve|migrate]", file=sys.stderr)
+        usage = f"usage: python -m {spec.name.replace('-', '_')}_service [serve|migrate|replay-outbox]"
+        print(usage, file=sys.stderr)
         return 2
     app = build_app(spec, settings)
     uvicorn.run(

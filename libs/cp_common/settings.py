@@ -53,6 +53,9 @@ class ServiceSettings(BaseSettings):
     #: Kafka answers as soon as a record arrives; the embedded broker always waits this long, so
     #: latency-sensitive consumers lower it.
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
+    #: After the broker lost records, the outbox publishes again what it sent since the broker was
+    #: last seen intact minus this allowance, for records consumers had not read yet.
+    outbox_replay_lag_s: float = Field(default=600.0, ge=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -96,6 +96,15 @@ class TlsEntry(_Strict):
     hsts_max_age_s: int = Field(default=31_536_000, ge=0)
 
 
+class CompressionEntry(_Strict):
+    """gzip of JSON responses for clients that send ``Accept-Encoding: gzip`` (the seeds' 1,000
+    byte threshold: smaller bodies gain less than the compression costs)."""
+
+    enabled: bool = True
+    min_length: int = Field(default=1000, ge=0, description="bytes (the response's Content-Length)")
+    level: int = Field(default=5, ge=1, le=9)
+
+
 class GatewayEntry(_Strict):
     """The Nginx gateway: the public entry point of the fleet."""
 
@@ -114,6 +123,7 @@ class GatewayEntry(_Strict):
     health_path: RoutePrefix = "/api/v1/health"
     cors: CorsEntry = CorsEntry()
     tls: TlsEntry | None = None
+    compression: CompressionEntry = CompressionEntry()
 
 
 class ServiceEntry(_Strict):

@@ -468,6 +468,25 @@ def _access_log(access_log: Path, sample_429: int) -> list[str]:
     ]
 
 
+#: Compressed media types (``text/html`` always is, by Nginx itself, and no service sends it).
+COMPRESSED_TYPES = ("application/json", "application/problem+json")
+
+
+def _compression(gateway: GatewayEntry) -> list[str]:
+    """gzip of proxied JSON of at least ``min_length`` bytes, for clients that accept it."""
+    entry = gateway.compression
+    if not entry.enabled:
+        return ["gzip off;"]
+    return [
+        "gzip on;",
+        f"gzip_min_length {entry.min_length};",
+        f"gzip_comp_level {entry.level};",
+        f"gzip_types {' '.join(COMPRESSED_TYPES)};",
+        "gzip_proxied any;  # every response here is proxied",
+        "gzip_vary on;",
+    ]
+
+
 def _http(catalog: Catalog, access_log: Path, listen_host: str) -> list[str]:
     """The ``http`` block's body."""
     gateway = catalog.gateway
@@ -486,6 +505,7 @@ def _http(catalog: Catalog, access_log: Path, listen_host: str) -> list[str]:
         *_limits_and_timeouts(gateway),
         "proxy_intercept_errors off;  # a service's own error envelope passes through",
         *_proxy_hidden_headers(),
+        *_compression(gateway),
         "",
         "# A well-formed X-Request-ID from the client is kept; anything else gets a fresh id.",
         "map $http_x_request_id $cp_request_id {",

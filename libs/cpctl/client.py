@@ -14,6 +14,7 @@ from cpctl.errors import CliError, ExitCode
 #: The gateway's own answer for a path no service serves (its catch-all location).
 GATEWAY_NOT_FOUND = "Not found"
 TIMEOUT_SECONDS = 30.0
+API_KEY_EXCHANGE_PATH = "/api/v1/auth/api-keys/token"
 
 
 class ApiClient:
@@ -62,9 +63,12 @@ class ApiClient:
             ) from None
 
     def _refresh(self) -> bool:
-        """Trade the stored refresh token for a new pair; False if that is not possible."""
+        """Trade the stored refresh token for a new pair (an API key for a new token); False if
+        that is not possible."""
         if self.session is None:
             return False
+        if self.session.api_key:
+            return self._exchange_again(self.session.api_key)
         try:
             response = self._http.post(
                 "/api/v1/auth/refresh", json={"refresh_token": self.session.refresh_token}
@@ -77,6 +81,26 @@ class ApiClient:
         self.session = replace(
             self.session, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"]
         )
+        self.store.save(self.session)
+        return True
+
+    def exchange(self, api_key: str) -> dict[str, Any]:
+        """An access token for ``api_key`` (``data`` of ``/api/v1/auth/api-keys/token``)."""
+        response = self._send("POST", API_KEY_EXCHANGE_PATH, {}, {"api_key": api_key}, authenticated=False)
+        return unwrap(response, "auth")
+
+    def me(self, access_token: str) -> dict[str, Any]:
+        """The account of ``access_token`` (before it is this client's session)."""
+        response = self._http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {access_token}"})
+        return unwrap(response, "auth")
+
+    def _exchange_again(self, api_key: str) -> bool:
+        assert self.session is not None
+        try:
+            token = self.exchange(api_key)
+        except CliError:
+            return False
+        self.session = replace(self.session, access_token=token["access_token"])
         self.store.save(self.session)
         return True
 

@@ -30,6 +30,9 @@ class Session:
     role: str
     access_token: str
     refresh_token: str
+    #: Set for a session started with an API key: exchanged again when its token has expired
+    #: (there is no refresh token).
+    api_key: str | None = None
 
 
 class SessionStore:

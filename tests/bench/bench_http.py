@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 import shutil
 import socket
@@ -32,7 +33,7 @@ from typing import Any
 import httpx
 
 from cp_fleet.catalog import Catalog, load_catalog
-from cp_fleet.fleet import Fleet
+from cp_fleet.fleet import Fleet, FleetError
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.nginx_config import bench_profile
 
@@ -166,15 +167,32 @@ def bench_catalog(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> tuple[Catalog,
     return bench_profile(Catalog.model_validate(data)), runnable
 
 
+def _start_fleet(catalog: Catalog) -> tuple[Fleet, Path]:
+    """A running fleet on free ports; retried on a fresh offset when another process on this
+    busy machine takes a port between the check and the bind."""
+    environ = {k: v for k, v in os.environ.items() if k not in INFRA_VARIABLES}
+    for attempt in range(3):
+        # A random start: other fleets (tests, other benchmarks) on this machine pick offsets too.
+        start = 24000 + 307 * random.randrange(60)
+        offset = next(o for o in range(start, 50000, 307) if all(_port_free(p + o) for p in _ports(catalog)))
+        state_dir = Path(tempfile.mkdtemp(prefix="cp-bench-http-")).resolve()
+        state_dir.chmod(0o755)
+        fleet = Fleet(catalog.shifted(offset), state_dir, environ=environ)
+        try:
+            fleet.up(log=lambda line: None)
+            return fleet, state_dir
+        except FleetError:
+            fleet.down()
+            shutil.rmtree(state_dir, ignore_errors=True)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def running_fleet(catalog: Catalog) -> Iterator[Fleet]:
-    offset = next(o for o in range(24000, 45000, 307) if all(_port_free(p + o) for p in _ports(catalog)))
-    state_dir = Path(tempfile.mkdtemp(prefix="cp-bench-http-")).resolve()
-    state_dir.chmod(0o755)
-    environ = {k: v for k, v in os.environ.items() if k not in INFRA_VARIABLES}
-    fleet = Fleet(catalog.shifted(offset), state_dir, environ=environ)
+    fleet, state_dir = _start_fleet(catalog)
     try:
-        fleet.up(log=lambda line: None)
         yield fleet
     finally:
         fleet.down()

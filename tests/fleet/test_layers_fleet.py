@@ -1,10 +1,12 @@
-"""Layers 1-3 in a real local fleet: the catalog's auth, ingestion and layer entries under
+"""Layers 1-4 in a real local fleet: the catalog's auth, ingestion and layer entries under
 supervisord (shifted ports, temporary state dir) on the simulated market, the models trained
 and registered the way ``make up`` does, used over gRPC and through the gateway.
 
 One fleet for the module: a mini cascade over gRPC, the REST reads through the gateway with a
 real token, deactivating and activating a model without restart, a retried run id answered
-by two replicas (one stored row, one event on Kafka) and the per-user limit.
+by two replicas (one stored row, one event on Kafka), the per-user limit, and Layer 4's
+``GenerateSignals`` on the cascade's context with its REST routes (signals, portfolio,
+executions, performance, paper execution and its errors).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc
@@ -28,6 +32,7 @@ import grpc.aio
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cp_fleet.catalog import Catalog, ServiceEntry, load_catalog
@@ -41,13 +46,17 @@ from cryptopredict.analysis.v1 import (
     macro_pb2_grpc,
     sector_pb2,
     sector_pb2_grpc,
+    timing_pb2,
+    timing_pb2_grpc,
 )
 from cryptopredict.common.v1 import analysis_pb2 as common
 from cryptopredict.events.v1 import analysis_pb2 as events
 
-pytestmark = pytest.mark.slow
+#: The module's first test also starts the fleet and trains the four layers (``ensure``), which
+#: takes minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-SERVICES = ("auth", "ingestion", "layer1-macro", "layer2-sector", "layer3-asset")
+SERVICES = ("auth", "ingestion", "layer1-macro", "layer2-sector", "layer3-asset", "layer4-timing")
 PASSWORD = "Layers-Fleet-2024!"
 INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
 
@@ -64,6 +73,8 @@ def _port_free(port: int) -> bool:
 def _catalog() -> Catalog:
     data = load_catalog(DEFAULT_CATALOG).model_dump(mode="json")
     data["services"] = [s for s in data["services"] if s["name"] in SERVICES]
+    for service in data["services"]:  # seven programs start at once; a shared CI machine is slow
+        service["ready_timeout_s"] = max(service.get("ready_timeout_s", 90), 240)
     assert {s["name"] for s in data["services"]} == set(SERVICES)
     return Catalog.model_validate(data)
 
@@ -162,7 +173,7 @@ async def _token(fleet: LayersFleet) -> str:
 
 
 async def _cascade(
-    fleet: LayersFleet, run_id: str
+    fleet: LayersFleet, run_id: str, as_of: Timestamp | None = None
 ) -> tuple[macro_pb2.AnalyzeMacroResponse, sector_pb2.AnalyzeSectorsResponse, asset_pb2.SelectAssetsResponse]:
     async with (
         grpc.aio.insecure_channel(fleet.grpc_target("layer1-macro")) as l1,
@@ -170,13 +181,15 @@ async def _cascade(
         grpc.aio.insecure_channel(fleet.grpc_target("layer3-asset")) as l3,
     ):
         macro = await macro_pb2_grpc.MacroAnalysisServiceStub(l1).AnalyzeMacro(
-            macro_pb2.AnalyzeMacroRequest(cascade_run_id=run_id), timeout=30
+            macro_pb2.AnalyzeMacroRequest(cascade_run_id=run_id, as_of=as_of), timeout=30
         )
         sector = await sector_pb2_grpc.SectorAnalysisServiceStub(l2).AnalyzeSectors(
-            sector_pb2.AnalyzeSectorsRequest(context=macro.context, cascade_run_id=run_id), timeout=30
+            sector_pb2.AnalyzeSectorsRequest(context=macro.context, cascade_run_id=run_id, as_of=as_of),
+            timeout=30,
         )
         asset = await asset_pb2_grpc.AssetSelectionServiceStub(l3).SelectAssets(
-            asset_pb2.SelectAssetsRequest(context=sector.context, cascade_run_id=run_id), timeout=30
+            asset_pb2.SelectAssetsRequest(context=sector.context, cascade_run_id=run_id, as_of=as_of),
+            timeout=30,
         )
     return macro, sector, asset
 
@@ -375,3 +388,85 @@ async def test_the_per_user_limit_gives_one_429_and_leaves_other_users_alone(
         assert response.json()["error"] == "Rate limit exceeded" and int(response.headers["Retry-After"]) >= 1
         fine = await client.get("/api/v1/layer1/history", headers={"Authorization": f"Bearer {other}"})
         assert fine.status_code == 200
+
+
+async def _signals_on_a_rebalance_day(
+    fleet: LayersFleet, latest: datetime
+) -> tuple[asset_pb2.SelectAssetsResponse, timing_pb2.GenerateSignalsResponse]:
+    """The full cascade at the Sunday closes (the book's rebalance) going back from ``latest``
+    until Layer 4 emits signals (a day whose market budget is zero has none)."""
+    sunday = latest - timedelta(days=(latest.weekday() - 6) % 7)
+    async with grpc.aio.insecure_channel(fleet.grpc_target("layer4-timing")) as l4:
+        stub = timing_pb2_grpc.TimingSignalsServiceStub(l4)
+        for week in range(8):
+            as_of = Timestamp()
+            as_of.FromDatetime(sunday - timedelta(weeks=week) + timedelta(days=1))
+            run_id = f"l4-fleet-{uuid.uuid4().hex[:8]}"
+            _, _, asset = await _cascade(fleet, run_id, as_of)
+            timing = await stub.GenerateSignals(
+                timing_pb2.GenerateSignalsRequest(context=asset.context, as_of=as_of, cascade_run_id=run_id),
+                timeout=60,
+            )
+            if timing.signals:
+                return asset, timing
+    raise AssertionError("no signals at any of the last eight rebalance closes")
+
+
+async def test_layer4_signals_over_grpc_and_its_rest_routes_through_the_gateway(
+    layers_fleet: LayersFleet,
+) -> None:
+    for name in ("layer1-macro", "layer2-sector", "layer3-asset", "layer4-timing"):
+        await _wait_model(layers_fleet, name, "active")
+    macro, _, _ = await _cascade(layers_fleet, f"latest-{uuid.uuid4().hex[:8]}")
+    latest = macro.run.as_of.ToDatetime(tzinfo=UTC)
+    asset, timing = await _signals_on_a_rebalance_day(layers_fleet, latest)
+    assert timing.run.model_version.startswith("timing_signals_v5:") and not timing.run.replayed
+    assert {a.symbol for a in timing.assessments} == {a.symbol for a in asset.context.active_assets}
+    signal = timing.signals[0]
+    assert signal.target_price > signal.entry_price > signal.stop_loss > 0 and 0 < signal.position_size <= 1
+
+    headers = {"Authorization": f"Bearer {await _token(layers_fleet)}"}
+    async with httpx.AsyncClient(base_url=layers_fleet.gateway, headers=headers, timeout=30) as client:
+        detail = (await client.get(f"/api/v1/layer4/signals/{signal.signal_id}")).json()["data"]
+        assert detail["symbol"] == signal.symbol and detail["reasoning"] and detail["risk_assessment"]
+        listed = await client.get("/api/v1/layer4/signals", params={"status": detail["status"], "limit": 100})
+        assert listed.status_code == 200, listed.text
+        assert signal.signal_id in {s["id"] for s in listed.json()["data"]["signals"]}
+        missing = await client.get(f"/api/v1/layer4/signals/{uuid.uuid4()}")
+        assert missing.status_code == 404
+        assert missing.json()["success"] is False and missing.json()["error"] == "Signal not found"
+        unknown = await client.post(f"/api/v1/layer4/signals/{uuid.uuid4()}/execute", json={"size": 0.01})
+        assert unknown.status_code == 404 and unknown.json()["error"] == "Signal not found"
+        invalid = await client.post(f"/api/v1/layer4/signals/{signal.signal_id}/execute", json={"size": 2})
+        assert invalid.status_code == 422 and invalid.json()["success"] is False
+        await _execute_within_and_beyond_the_limits(client, signal, detail["status"])
+        portfolio = (await client.get("/api/v1/layer4/portfolio")).json()["data"]
+        assert {"equity", "realised_pnl", "unrealised_pnl", "gross_exposure", "open_positions"} <= set(
+            portfolio
+        )
+        executions = (await client.get("/api/v1/layer4/executions")).json()["data"]
+        assert executions["count"] == len(executions["executions"])
+        performance = await client.get("/api/v1/layer4/performance", params={"days": 30})
+        assert performance.status_code == 200 and performance.json()["data"]["period_days"] == 30
+    async with httpx.AsyncClient(base_url=layers_fleet.gateway) as anonymous:
+        refused = await anonymous.get("/api/v1/layer4/signals")
+        assert refused.status_code == 401 and refused.json()["success"] is False
+
+
+async def _execute_within_and_beyond_the_limits(client: httpx.AsyncClient, signal: Any, status: str) -> None:
+    """An active, unexpired signal: over the default 10 % size -> 400, 1 % -> executed, again ->
+    409; one already closed or expired (an older rebalance close) -> 400 saying so."""
+    path = f"/api/v1/layer4/signals/{signal.signal_id}/execute"
+    if status != "active" or signal.expires_at.ToDatetime(tzinfo=UTC) <= datetime.now(UTC):
+        refused = await client.post(path, json={"size": 0.01})
+        assert refused.status_code == 400 and "not available" in refused.json()["error"]
+        return
+    too_big = await client.post(path, json={"size": 0.5})
+    assert too_big.status_code == 400 and "exceeds your maximum position size" in too_big.json()["error"]
+    done = await client.post(path, json={"size": 0.01})
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["signal_id"] == signal.signal_id
+    again = await client.post(path, json={"size": 0.01})
+    assert again.status_code == 409
+    executions = (await client.get("/api/v1/layer4/executions")).json()["data"]["executions"]
+    assert signal.signal_id in {e["signal_id"] for e in executions}

@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from google.protobuf.message import DecodeError, Message
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -180,12 +181,21 @@ class EventConsumer:
     async def run(self) -> None:
         while not self._stopping.is_set():
             await self._prune_when_due()
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-            for tp, records in batches.items():
-                for record in records:
-                    await self._process(record)
-                await self._consumer.commit({tp: records[-1].offset + 1})
-            await self._report_lag()
+            try:
+                await self._consume_once()
+            except KafkaError as exc:
+                # The broker went away or lost the group (a restart of the in-memory broker):
+                # uncommitted records come again after the rejoin and are skipped as duplicates.
+                log.warning("consumer pass failed; retrying", extra={"error": f"{type(exc).__name__}: {exc}"})
+                await asyncio.sleep(1.0)
+
+    async def _consume_once(self) -> None:
+        batches = await self._consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+        for tp, records in batches.items():
+            for record in records:
+                await self._process(record)
+            await self._consumer.commit({tp: records[-1].offset + 1})
+        await self._report_lag()
 
     async def _report_lag(self) -> None:
         for tp in self._consumer.assignment():

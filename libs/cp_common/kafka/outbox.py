@@ -8,6 +8,11 @@ again, which idempotent consumers absorb (delivery is at-least-once by design).
 Ordering: one relay pass runs at a time per schema (a transaction-scoped advisory lock), rows
 go out in ``id`` order, and a pass stops marking rows at the first failed send, so an event
 is never marked sent ahead of an earlier one for the same entity.
+
+Broker loss: sent rows stay for ``retention_days``. With a :class:`~cp_common.kafka.replay.BrokerWatch`
+the relay notices that the broker lost records it had acknowledged (a restart of the in-memory
+broker), recreates the topics (``on_broker_loss``) and publishes again every row sent since the
+broker was last seen intact, minus ``replay_lag_s`` for records consumers had not read yet.
 """
 
 from __future__ import annotations
@@ -18,15 +23,19 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 import asyncpg
+from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from google.protobuf.message import Message
 
 from cp_common import topics
 from cp_common.kafka import headers as h
 from cp_common.kafka.producer import EventProducer
-from cp_common.metrics import OUTBOX_PENDING, OUTBOX_RELAYED
+from cp_common.kafka.replay import BrokerWatch, replay_since
+from cp_common.metrics import BROKER_LOSSES, OUTBOX_PENDING, OUTBOX_RELAYED
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +110,10 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         retention_days: int = 7,
         prune_interval: float = 3600.0,
+        broker_watch: BrokerWatch | None = None,
+        broker_check_interval: float = 5.0,
+        replay_lag_s: float = 600.0,
+        on_broker_loss: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -110,6 +123,12 @@ class OutboxRelay:
         self._retention_days = retention_days
         self._prune_interval = prune_interval
         self._last_prune = float("-inf")
+        self._watch = broker_watch
+        self._broker_check_interval = broker_check_interval
+        self._replay_lag = timedelta(seconds=replay_lag_s)
+        self._on_broker_loss = on_broker_loss
+        self._last_broker_check = time.monotonic()
+        self._loss_seen = False
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -149,6 +168,7 @@ class OutboxRelay:
                     )
                     log.warning("outbox publish failed", extra={"topic": row["topic"], "error": str(result)})
                     break
+                self._observe(result)
                 sent_ids.append(row["id"])
             if sent_ids:
                 await conn.execute(
@@ -159,6 +179,40 @@ class OutboxRelay:
             pending = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
             OUTBOX_PENDING.labels(self._schema).set(pending - len(sent_ids))
             return len(sent_ids)
+
+    def _observe(self, metadata: object) -> None:
+        if self._watch is not None and isinstance(metadata, RecordMetadata):
+            self._loss_seen |= self._watch.observe(metadata.topic, metadata.partition, metadata.offset)
+
+    async def recover_from_broker_loss(self) -> int:
+        """Recreate the topics and queue again every row sent since the broker was last seen
+        intact (minus the consumer lag allowance); returns how many rows were queued."""
+        if self._watch is None:
+            return 0
+        since = self._watch.last_good - self._replay_lag
+        BROKER_LOSSES.labels(self._schema).inc()
+        log.warning(
+            "broker lost acknowledged records", extra={"schema": self._schema, "since": since.isoformat()}
+        )
+        if self._on_broker_loss is not None:
+            await self._on_broker_loss()
+        queued = await replay_since(self._pool, since, schema=self._schema, reason="broker-loss")
+        self._watch.reset()
+        self._loss_seen = False
+        return queued
+
+    async def _watch_broker_when_due(self) -> None:
+        if self._watch is None:
+            return
+        now = time.monotonic()
+        if not self._loss_seen and now - self._last_broker_check < self._broker_check_interval:
+            return
+        self._last_broker_check = now
+        try:
+            if self._loss_seen or await self._watch.check():
+                await self.recover_from_broker_loss()
+        except (OSError, KafkaError, asyncpg.PostgresError) as exc:
+            log.warning("broker loss recovery failed", extra={"error": str(exc)})
 
     async def prune(self, older_than_days: int = 7) -> int:
         """Delete rows sent more than ``older_than_days`` ago."""
@@ -193,6 +247,7 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 await self._prune_when_due()
+                await self._watch_broker_when_due()
                 try:
                     relayed = await self.relay_once()
                 except (OSError, asyncpg.PostgresError) as exc:
@@ -201,12 +256,17 @@ class OutboxRelay:
                 if relayed >= self._batch_size:
                     continue
                 self._wakeup.clear()
+                wait = self._poll_interval
+                if self._watch is not None:
+                    wait = min(wait, self._broker_check_interval)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                    await asyncio.wait_for(self._wakeup.wait(), wait)
         finally:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(channel, on_notify)
             await self._pool.release(listener)
+            if self._watch is not None:
+                await self._watch.close()
 
     def start(self) -> asyncio.Task[None]:
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self._schema}")

@@ -65,7 +65,9 @@ class EventProducer:
         return await future
 
     async def ready(self) -> None:
-        """Readiness: the cluster answers a metadata request."""
-        await self._producer.client.force_metadata_update()
+        """Readiness: the cluster answers a metadata request (now, not from the cache: with
+        the broker down the cached metadata would still list it)."""
+        if not await self._producer.client.force_metadata_update():
+            raise ConnectionError("the Kafka cluster did not answer a metadata request")
         if not self._producer.client.cluster.brokers():
             raise ConnectionError("no Kafka broker known")

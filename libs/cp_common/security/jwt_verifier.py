@@ -25,6 +25,7 @@ from jwt import PyJWK
 from jwt.exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKError
 
 from cp_common.errors import Unauthorized, Unavailable
+from cp_common.security import scopes
 from cp_common.security.denylist import DenylistNotPrimed
 from cp_common.security.principal import Principal, Role
 from cp_common.security.token_cache import VerifiedTokenCache
@@ -262,6 +263,9 @@ def _principal_from(claims: Mapping[str, Any]) -> Principal:
         raise Unauthorized(MSG_INVALID)
     if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise Unauthorized(MSG_INVALID)
+    scope = claims.get("scope")
+    if scope is not None and not (isinstance(scope, str) and scopes.valid(scope)):
+        raise Unauthorized(MSG_INVALID)
     return Principal(
         user_id=sub,
         role=Role(role),
@@ -269,4 +273,5 @@ def _principal_from(claims: Mapping[str, Any]) -> Principal:
         jti=jti,
         issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        scope=scope,
     )

@@ -25,6 +25,9 @@ class Principal:
     jti: str
     issued_at: datetime
     expires_at: datetime
+    #: The token's ``scope`` claim (space-separated, :mod:`cp_common.security.scopes`); ``None``
+    #: for a login session's token, which may do whatever its role may.
+    scope: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -124,3 +124,36 @@ def expanding_percentile(x: pd.Series, min_periods: int = 180) -> pd.Series:
 def cross_sectional_rank(x: pd.DataFrame) -> pd.DataFrame:
     """Percentile rank across columns on each row (ties averaged), in (0, 1]."""
     return x.rank(axis=1, pct=True)
+
+
+def stochastic(
+    high: pd.DataFrame, low: pd.DataFrame, close: pd.DataFrame, window: int = 14, smooth: int = 3
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stochastic oscillator: %K = 100 (close - lowest low) / (highest high - lowest low) over
+    ``window`` rows, and %D = its ``smooth``-row simple average. A flat window gives NaN."""
+    lowest = low.rolling(window, min_periods=window).min()
+    highest = high.rolling(window, min_periods=window).max()
+    span = highest - lowest
+    k = 100.0 * (close - lowest) / span.where(span > 0)
+    return k, sma(k, smooth)
+
+
+def williams_r(high: pd.DataFrame, low: pd.DataFrame, close: pd.DataFrame, window: int = 14) -> pd.DataFrame:
+    """Williams %R in [-100, 0]: -100 (highest high - close) / (highest high - lowest low)."""
+    lowest = low.rolling(window, min_periods=window).min()
+    highest = high.rolling(window, min_periods=window).max()
+    span = highest - lowest
+    return -100.0 * (highest - close) / span.where(span > 0)
+
+
+def _mean_abs_deviation(values: np.ndarray) -> float:
+    return float(np.abs(values - values.mean()).mean())
+
+
+def cci(high: pd.DataFrame, low: pd.DataFrame, close: pd.DataFrame, window: int = 20) -> pd.DataFrame:
+    """Commodity Channel Index: (typical price - its SMA) / (0.015 * mean absolute deviation),
+    typical price = (high + low + close) / 3, over ``window`` rows."""
+    typical = (high + low + close) / 3.0
+    mean = sma(typical, window)
+    deviation = typical.rolling(window, min_periods=window).apply(_mean_abs_deviation, raw=True)
+    return (typical - mean) / (0.015 * deviation.where(deviation > 0))

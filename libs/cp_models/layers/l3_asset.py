@@ -73,6 +73,10 @@ class AssetSelectionResult:
     selected_assets: list[str]
     as_of: str | None = None
     extras: dict = field(default_factory=dict)
+    #: Every asset row's score: the percentile of its deep prediction among all the rows (the
+    #: order the book ranks, ``raw_scores(rows)["deep"]``; ``score`` above leaves out rows
+    #: without a 30-day return).
+    day_scores: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -158,8 +162,9 @@ class AssetSelectionModel:
         watchlist = watchlist or {}
         tier1 = [s for s in watchlist.get("tier1", []) if s in asset_rows.index]
         tier2 = [s for s in watchlist.get("tier2", []) if s in asset_rows.index]
+        raw_all = self.raw_scores(asset_rows)
         rows = asset_rows.dropna(subset=["mom_30d"])
-        raw = self.raw_scores(rows)
+        raw = raw_all.loc[rows.index]
         ex = _Explainer(rows, raw["deep"].rank(pct=True), raw["light"].rank(pct=True))
         universe = (available_assets or list(rows.index))[: self.config.universe_size]
         suggestions = [
@@ -172,7 +177,10 @@ class AssetSelectionModel:
         tier1_analysis = sorted((ex.asset_score(s) for s in analysed if s in score), key=lambda a: -a.score)
         tier2_scan = sorted((ex.asset_score(s) for s in tier2 if s in score), key=lambda a: -a.light_score)
         selected = [a.symbol for a in tier1_analysis if a.recommendation in ("strong_buy", "buy", "hold")]
-        return AssetSelectionResult(tier1_analysis, tier2_scan, suggestions, selected[:n_selected], as_of)
+        day_scores = {str(k): float(v) for k, v in raw_all["deep"].rank(pct=True).items()}
+        return AssetSelectionResult(
+            tier1_analysis, tier2_scan, suggestions, selected[:n_selected], as_of, day_scores=day_scores
+        )
 
     def _tier2_suggestions(self, ex: _Explainer, tier2: list[str]) -> list[Suggestion]:
         out = []

@@ -94,6 +94,25 @@ def test_l3_scores_and_suggestions_follow_the_thresholds(trained, sim_datasets):
     assert "fell from 0.95" in dropped.suggestions[0].reason
 
 
+def test_l3_day_scores_rank_every_row_in_the_books_order(trained, sim_datasets):
+    """``day_scores`` cover every row (also one without a 30-day return, which the tier scores
+    leave out) in the order of the raw deep prediction the book ranks."""
+    models, test_start = trained
+    rows = sim_datasets.assets.xs(test_start, level=0).copy()
+    young = rows.index[3]
+    rows.loc[young, "mom_30d"] = np.nan
+    res = models.l3.predict(rows, {"tier1": list(rows.index[:5])})
+    raw = models.l3.raw_scores(rows)["deep"]
+    assert set(res.day_scores) == set(rows.index)
+    day = pd.Series(res.day_scores)[raw.index]
+    assert (day.rank() == raw.rank()).all() and day.between(0, 1, inclusive="right").all()
+    assert young not in {a.symbol for a in res.tier1_analysis}
+    without_young = models.l3.predict(rows.drop(index=young), {"tier1": list(rows.index[:5])})
+    assert [(a.symbol, a.score) for a in res.tier1_analysis] == [
+        (a.symbol, a.score) for a in without_young.tier1_analysis
+    ]
+
+
 def test_l4_signal_carries_barriers_size_and_expiry(trained, sim_datasets, fast_config):
     models, test_start = trained
     l4 = TimingModel.load(models.l4.to_bytes())

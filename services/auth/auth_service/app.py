@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from auth_service import SCHEMA, grpc_api
 from auth_service import repository as repo
 from auth_service.accounts import Accounts
-from auth_service.api import admin, jwks, public
+from auth_service.api import admin, api_keys, jwks, public
 from auth_service.api.deps import COMPONENTS_KEY
 from auth_service.bootstrap import ensure_bootstrap_admin
 from auth_service.components import AuthComponents, build_components
@@ -96,7 +96,7 @@ SPEC = ServiceSpec(
     uses_redis=True,
     uses_kafka=True,
     produces=[topics.USERS.name],
-    routers=[public.router, admin.router, jwks.router],
+    routers=[public.router, admin.router, jwks.router, api_keys.router],
     grpc_services=_grpc,
     background_tasks=[_watch_keys, _keep_denylist_primed, _listen_for_revocations, _prune_refresh_tokens],
     on_startup=_start,

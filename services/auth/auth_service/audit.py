@@ -36,6 +36,9 @@ class SecurityEvent(StrEnum):
     ROLE_CHANGED = "role_changed"
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_REVOKED = "api_key_revoked"
+    API_KEY_EXCHANGED = "api_key_exchanged"
 
 
 class LoginOutcome(StrEnum):

@@ -20,7 +20,7 @@ from cp_common import topics
 from cp_common.grpc import GrpcServer
 from cp_common.service import Runtime, ServiceSpec, build_app
 from ingestion_service import MIGRATIONS_DIR, SCHEMA, grpc_api
-from ingestion_service.api import market
+from ingestion_service.api import analytics, market
 from ingestion_service.read_cache import EXTRAS_KEY as CANDLE_CACHE_KEY
 from ingestion_service.read_cache import CandleReadCache
 from ingestion_service.runner import FeedRunner
@@ -83,7 +83,7 @@ SPEC = ServiceSpec(
     migrations_dir=MIGRATIONS_DIR,
     uses_kafka=True,
     produces=[topics.MARKET_CANDLES.name, topics.MARKET_SNAPSHOTS.name],
-    routers=[market.router],
+    routers=[market.router, analytics.router],
     grpc_services=_grpc,
     on_startup=_start,
 )

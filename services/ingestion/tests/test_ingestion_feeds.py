@@ -10,11 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import pandas as pd
 import pytest
 
 from cp_common.db.pool import close_pool, create_pool
+from cp_market.simulator import MarketSimulator, SimulatorConfig
 from ingestion_service import SCHEMA
 from ingestion_service.feeds.base import Feed
+from ingestion_service.feeds.files import snapshots_from_series
 from ingestion_service.feeds.replay import ReplayFeed
 from ingestion_service.feeds.synthetic import SyntheticFeed
 from ingestion_service.pipeline import IngestionPipeline, IngestResult
@@ -23,6 +26,16 @@ from .ingestion_testing import outbox_count, table_checksum
 
 WALL = datetime(2024, 6, 10, 15, 20, tzinfo=UTC)  # the synthetic market's "now" at first start
 ORIGIN = datetime(2024, 5, 31, tzinfo=UTC)  # midnight, ten days earlier
+#: One day of the loaders' market frame (what the files feed turns into a snapshot).
+FILES_COLUMNS = {
+    "total_market_cap": [2.0e12],
+    "btc_dominance": [50.0],
+    "stablecoin_dominance": [7.0],
+    "usdt_market_cap": [1.0e11],
+    "fear_greed": [55.0],
+    "fear_greed_label": ["Greed"],
+    "stale_total_market_cap": [False],
+}
 
 
 async def _backfill(feed: Feed, pipeline: IngestionPipeline) -> IngestResult:
@@ -83,11 +96,28 @@ async def test_synthetic_history_then_an_accelerated_day(synthetic_pool: asyncpg
     assert live.snapshots["inserted"] == 1 and live.events["market.snapshots.v1"] == 1
     assert live.events["market.candles.v1"] == live.candle_total("inserted")
     taken = await pool.fetchval("SELECT max(taken_at) FROM market_snapshots")
-    assert taken == ORIGIN + timedelta(days=11)  # the day's snapshot, taken at its close
+    assert taken == ORIGIN + timedelta(days=10)  # the day that closed in the stream, stamped with its date
     ranks = await pool.fetchval(
         "SELECT count(DISTINCT market_cap_rank) FROM assets WHERE source = 'synthetic'"
     )
     assert ranks == 42
+
+
+async def test_a_synthetic_snapshot_is_stamped_with_its_day_like_the_files_feed(
+    synthetic_pool: asyncpg.Pool,
+) -> None:
+    """Day D's figures carry the date D (as the files and replay feeds stamp them), not D's close."""
+    simulated = MarketSimulator(SimulatorConfig(seed=11)).run("1h", start=ORIGIN).advance(11 * 24)
+    rows = await synthetic_pool.fetch(
+        "SELECT taken_at, total_market_cap, fear_greed FROM market_snapshots ORDER BY taken_at"
+    )
+    assert [r["taken_at"] for r in rows] == [ORIGIN + timedelta(days=d) for d in range(11)]
+    for r in rows:
+        figures = simulated.snapshots.loc[pd.Timestamp(r["taken_at"])]
+        assert r["total_market_cap"] == pytest.approx(float(figures["total_market_cap"]), rel=1e-12)
+        assert r["fear_greed"] == pytest.approx(float(figures["fear_greed"]))
+    day = snapshots_from_series(pd.DataFrame(index=pd.DatetimeIndex([ORIGIN]), data=FILES_COLUMNS))
+    assert day["taken_at"].iloc[0] == pd.Timestamp(ORIGIN)  # the files feed's stamp of the same day
 
 
 async def test_a_restarted_synthetic_market_resumes_where_it_stopped(synthetic_pool: asyncpg.Pool) -> None:

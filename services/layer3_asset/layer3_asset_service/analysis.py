@@ -1,10 +1,16 @@
 """Layer 3's glue: ``AssetSelectionModel.predict`` on the day's asset rows for the request's
 watchlist -> proto, view, events.
 
-The selection handed to Layer 4 is the model's, minus assets of the sectors Layer 2 declared
-declining (the cascade's rule, ``cp_models.cascade.active_assets``), at most
-``LAYER3_MAX_SELECTED``. An asset's confidence is its score (the percentile of its predicted
-risk-adjusted return in the scanned universe).
+The selection is the model's, minus assets of the sectors Layer 2 declared declining (the
+cascade's rule, ``cp_models.cascade.active_assets``), at most ``LAYER3_MAX_SELECTED``. An
+asset's confidence is its score (the percentile of its predicted risk-adjusted return in the
+scanned universe).
+
+The context handed to Layer 4 carries the score of every asset of the day (``active_assets``,
+the selection flagged ``selected``): Layer 4's book (``cp_models.signals.day_signals``) ranks
+the whole universe, so a context with the selection alone would give other signals than the
+backtest. Those scores are the percentiles among all the day's rows (``day_scores``), one
+scale with the order the book ranks.
 """
 
 from __future__ import annotations
@@ -103,24 +109,35 @@ def _suggestions(result: AssetSelectionResult) -> list[asset_pb2.WatchlistSugges
     ]
 
 
-def _context(
-    call: Call, tier1: list[asset_pb2.AssetAssessment], selected: list[str]
-) -> common.AnalysisContext:
+def _context_assets(
+    result: AssetSelectionResult, assessments: list[asset_pb2.AssetAssessment], selected: list[str]
+) -> list[common.AssetScore]:
+    """Every scored asset of the day, best first: Layer 4 ranks them all (``day_signals``)."""
+    assessed = {a.symbol: a for a in reversed(assessments)}  # tier 1 wins over tier 2
+    chosen = set(selected)
+    ranked = sorted(result.day_scores.items(), key=lambda item: (-item[1], item[0]))
+    out = []
+    for symbol, score in ranked:
+        a = assessed.get(symbol)
+        out.append(
+            common.AssetScore(
+                symbol=symbol,
+                ai_score=score,
+                confidence=score,
+                risk_level=a.risk_level if a else common.RISK_LEVEL_UNSPECIFIED,
+                recommendation=a.recommendation if a else "",
+                tier=a.tier if a else watchlists.WATCHLIST_TIER_UNSPECIFIED,
+                selected=symbol in chosen,
+            )
+        )
+    return out
+
+
+def _context(call: Call, assets: list[common.AssetScore]) -> common.AnalysisContext:
     context = common.AnalysisContext()
     context.CopyFrom(call.request.context)
     del context.active_assets[:]
-    by_symbol = {a.symbol: a for a in tier1}
-    context.active_assets.extend(
-        common.AssetScore(
-            symbol=s,
-            ai_score=by_symbol[s].score,
-            confidence=by_symbol[s].score,
-            risk_level=by_symbol[s].risk_level,
-            recommendation=by_symbol[s].recommendation,
-            tier=watchlists.WATCHLIST_TIER_1,
-        )
-        for s in selected
-    )
+    context.active_assets.extend(assets)
     context.cascade_run_id = call.request.cascade_run_id
     if not context.HasField("as_of"):
         context.as_of.FromDatetime(call.day.to_pydatetime())
@@ -200,9 +217,8 @@ def compute(call: Call, watchlist: Watchlist) -> Analysis:
         suggestions=_suggestions(result),
         selected=_selected(call, result, watchlist.max_selected),
     )
-    response = asset_pb2.SelectAssetsResponse(
-        analysis=analysis, context=_context(call, tier1, list(analysis.selected))
-    )
+    assets = _context_assets(result, assessments, list(analysis.selected))
+    response = asset_pb2.SelectAssetsResponse(analysis=analysis, context=_context(call, assets))
     return Analysis(
         response=response,
         view=_view(analysis, result),

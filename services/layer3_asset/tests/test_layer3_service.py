@@ -50,7 +50,15 @@ async def test_the_watchlist_is_scored_with_reasons_and_the_selection_goes_to_th
     assert first.reason.startswith(f"score {first.score:.2f}") and "30-day return" in first.reason
     assert first.features["mom_30d"] == pytest.approx(first.features["mom_30d"]) and first.sector
     assert set(analysis.selected) <= set(TIER1) and len(analysis.selected) >= 1
-    assert [a.symbol for a in reply.context.active_assets] == list(analysis.selected)
+    # the context carries every asset of the day (Layer 4 ranks them all), the selection flagged
+    context = reply.context.active_assets
+    assert [a.symbol for a in context if a.selected] == list(analysis.selected)
+    assert len(context) > len(TIER1) + len(TIER2) and len({a.symbol for a in context}) == len(context)
+    context_scores = [a.ai_score for a in context]
+    assert context_scores == sorted(context_scores, reverse=True) and all(0 < s <= 1 for s in context_scores)
+    tier_of = {a.symbol: a.tier for a in context}
+    assert all(tier_of[s] == watchlists.WATCHLIST_TIER_1 for s in TIER1)
+    assert all(tier_of[s] == watchlists.WATCHLIST_TIER_2 for s in TIER2)
     assert reply.context.model_versions["asset"] == reply.run.model_version
 
 

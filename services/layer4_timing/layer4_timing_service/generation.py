@@ -28,21 +28,22 @@ from layer4_timing_service.storage.signals import SignalRecord
 
 def day_context(call: Call) -> DayContext:
     context = call.request.context
+    assets = l3_assets(call)
     return DayContext(
         cascade_run_id=call.request.cascade_run_id,
         regime=from_proto(analysis_pb2.Regime, context.regime, default="") or None,
         risk_level=from_proto(analysis_pb2.RiskLevel, context.risk_level, default="medium"),
-        l3_scores=l3_scores(call),
+        l3_scores={a.symbol: a.ai_score for a in assets},
         model_version=call.model.label,
+        l3_selected=frozenset(a.symbol for a in assets if a.selected),
     )
 
 
-def l3_scores(call: Call) -> dict[str, float]:
-    """Layer 3's score of each active asset (``symbols``, when given, restricts them)."""
+def l3_assets(call: Call) -> list[analysis_pb2.AssetScore]:
+    """Layer 3's scored assets of the day: every asset of the universe, its selection flagged
+    (``symbols``, when given, restricts them)."""
     wanted = set(call.request.symbols)
-    return {
-        a.symbol: a.ai_score for a in call.request.context.active_assets if not wanted or a.symbol in wanted
-    }
+    return [a for a in call.request.context.active_assets if not wanted or a.symbol in wanted]
 
 
 def _assessment(a: Assessment) -> pb.CandidateAssessment:

@@ -36,9 +36,11 @@ class DayContext:
     cascade_run_id: str
     regime: str | None
     risk_level: str
-    #: Layer 3's score per symbol (only its order matters).
+    #: Layer 3's score per symbol of the day's universe (only its order matters).
     l3_scores: Mapping[str, float]
     model_version: str
+    #: The symbols Layer 3 selected (reported in the assessments; the book ranks every score).
+    l3_selected: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,11 @@ def trade_signal(record: NewSignal) -> TradeSignal:
     )
 
 
+def _left_out(selected_by_l3: bool) -> str:
+    why = "not in the day's book (rank, own trend, L2 caps or the L4 gate)"
+    return f"selected by Layer 3 but {why}" if selected_by_l3 else why
+
+
 def signals_for_day(
     model: TimingModel, ds: CascadeDatasets, day: pd.Timestamp, ctx: DayContext
 ) -> DaySignals:
@@ -162,7 +169,7 @@ def signals_for_day(
     chosen = {s.symbol for s in emitted}
     assessments = [Assessment(s.symbol, True, "in the day's book", {"win": s.confidence}) for s in emitted]
     assessments += [
-        Assessment(symbol, False, "not in the day's book (rank, own trend, L2 caps or the L4 gate)")
+        Assessment(symbol, False, _left_out(symbol in ctx.l3_selected))
         for symbol in ctx.l3_scores
         if symbol not in chosen
     ]

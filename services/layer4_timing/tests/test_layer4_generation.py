@@ -30,6 +30,7 @@ from cp_models.datasets import build_datasets, day_inputs
 from cp_models.registry.store import ModelRegistry
 from cp_models.signals import SignalModels, day_signals, is_rebalance_day
 from cp_models.training import TrainedCascade, train_cascade
+from cp_testing.waiting import eventually
 from cryptopredict.analysis.v1 import timing_pb2 as pb
 from cryptopredict.analysis.v1 import timing_pb2_grpc as pb_grpc
 from cryptopredict.common.v1 import analysis_pb2
@@ -40,7 +41,7 @@ from layer4_timing_service import SCHEMA
 from layer4_timing_service.model_adapter import CONFIG
 from layer4_timing_service.settings import TimingSettings
 
-from .timing_testing import RunningTiming, group_starts_at_the_end, running_timing, until
+from .timing_testing import RunningTiming, group_starts_at_the_end, running_timing
 
 pytestmark = pytest.mark.slow
 
@@ -182,7 +183,7 @@ async def test_without_a_model_generation_is_refused_then_a_run_is_stored_once(
     async def loaded() -> bool:
         return all(kit_of(r.app.state.runtime).model.status == "active" for r in fleet)
 
-    await until(loaded)
+    await eventually(loaded, within=60, what="both replicas load the activated model")
     channels = [_stub(first), _stub(second), _stub(first)]
     try:
         answers = await asyncio.gather(

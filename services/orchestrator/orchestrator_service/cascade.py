@@ -292,7 +292,9 @@ def layer_confidence(layer: LayerInfo, response: Message) -> float | None:
     if isinstance(response, sector_pb2.AnalyzeSectorsResponse):
         return rotation_confidence(response.analysis.rotation_probability)
     if isinstance(response, asset_pb2.SelectAssetsResponse):
-        return mean_or_none(a.confidence for a in response.context.active_assets)
+        # Layer 3's context scores the whole universe; its term is the confidence of its selection
+        assets = response.context.active_assets
+        return mean_or_none(a.confidence for a in ([a for a in assets if a.selected] or assets))
     if isinstance(response, timing_pb2.GenerateSignalsResponse):
         return mean_or_none(s.confidence for s in response.signals)
     raise TypeError(f"{layer.service}: unexpected response {type(response).__name__}")

@@ -26,7 +26,7 @@ from cryptopredict.common.v1 import watchlists_pb2 as cryptopredict_dot_common_d
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&cryptopredict/common/v1/analysis.proto\x12\x17\x63ryptopredict.common.v1\x1a(cryptopredict/common/v1/watchlists.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"W\n\x12SentimentBreakdown\x12\x12\n\nfear_greed\x18\x01 \x01(\x01\x12\x0e\n\x06social\x18\x02 \x01(\x01\x12\x0c\n\x04news\x18\x03 \x01(\x01\x12\x0f\n\x07\x66unding\x18\x04 \x01(\x01\"\xc8\x01\n\nAssetScore\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x10\n\x08\x61i_score\x18\x02 \x01(\x01\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x36\n\nrisk_level\x18\x04 \x01(\x0e\x32\".cryptopredict.common.v1.RiskLevel\x12\x16\n\x0erecommendation\x18\x05 \x01(\t\x12\x34\n\x04tier\x18\x06 \x01(\x0e\x32&.cryptopredict.common.v1.WatchlistTier\"\x97\x05\n\x0f\x41nalysisContext\x12/\n\x06regime\x18\x01 \x01(\x0e\x32\x1f.cryptopredict.common.v1.Regime\x12\x19\n\x11regime_confidence\x18\x02 \x01(\x01\x12\x36\n\nrisk_level\x18\x03 \x01(\x0e\x32\".cryptopredict.common.v1.RiskLevel\x12Y\n\x11sector_allocation\x18\x04 \x03(\x0b\x32>.cryptopredict.common.v1.AnalysisContext.SectorAllocationEntry\x12:\n\ractive_assets\x18\x05 \x03(\x0b\x32#.cryptopredict.common.v1.AssetScore\x12)\n\x05\x61s_of\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64\x65graded\x18\x07 \x01(\x08\x12\x16\n\x0e\x63\x61scade_run_id\x18\x08 \x01(\t\x12\x1c\n\x14recommended_exposure\x18\t \x01(\x01\x12\x17\n\x0fleading_sectors\x18\n \x03(\t\x12\x19\n\x11\x64\x65\x63lining_sectors\x18\x0b \x03(\t\x12S\n\x0emodel_versions\x18\x0c \x03(\x0b\x32;.cryptopredict.common.v1.AnalysisContext.ModelVersionsEntry\x1a\x37\n\x15SectorAllocationEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x34\n\x12ModelVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*l\n\x06Regime\x12\x16\n\x12REGIME_UNSPECIFIED\x10\x00\x12\x0f\n\x0bREGIME_BULL\x10\x01\x12\x0f\n\x0bREGIME_BEAR\x10\x02\x12\x13\n\x0fREGIME_SIDEWAYS\x10\x03\x12\x13\n\x0fREGIME_VOLATILE\x10\x04*\x7f\n\tRiskLevel\x12\x1a\n\x16RISK_LEVEL_UNSPECIFIED\x10\x00\x12\x12\n\x0eRISK_LEVEL_LOW\x10\x01\x12\x15\n\x11RISK_LEVEL_MEDIUM\x10\x02\x12\x13\n\x0fRISK_LEVEL_HIGH\x10\x03\x12\x16\n\x12RISK_LEVEL_EXTREME\x10\x04*d\n\x05Layer\x12\x15\n\x11LAYER_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLAYER_MACRO\x10\x01\x12\x10\n\x0cLAYER_SECTOR\x10\x02\x12\x0f\n\x0bLAYER_ASSET\x10\x03\x12\x10\n\x0cLAYER_TIMING\x10\x04*\x92\x01\n\x0bModelStatus\x12\x1c\n\x18MODEL_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13MODEL_STATUS_ACTIVE\x10\x01\x12\x19\n\x15MODEL_STATUS_TRAINING\x10\x02\x12\x19\n\x15MODEL_STATUS_INACTIVE\x10\x03\x12\x16\n\x12MODEL_STATUS_ERROR\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&cryptopredict/common/v1/analysis.proto\x12\x17\x63ryptopredict.common.v1\x1a(cryptopredict/common/v1/watchlists.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"W\n\x12SentimentBreakdown\x12\x12\n\nfear_greed\x18\x01 \x01(\x01\x12\x0e\n\x06social\x18\x02 \x01(\x01\x12\x0c\n\x04news\x18\x03 \x01(\x01\x12\x0f\n\x07\x66unding\x18\x04 \x01(\x01\"\xda\x01\n\nAssetScore\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x10\n\x08\x61i_score\x18\x02 \x01(\x01\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x36\n\nrisk_level\x18\x04 \x01(\x0e\x32\".cryptopredict.common.v1.RiskLevel\x12\x16\n\x0erecommendation\x18\x05 \x01(\t\x12\x34\n\x04tier\x18\x06 \x01(\x0e\x32&.cryptopredict.common.v1.WatchlistTier\x12\x10\n\x08selected\x18\x07 \x01(\x08\"\x97\x05\n\x0f\x41nalysisContext\x12/\n\x06regime\x18\x01 \x01(\x0e\x32\x1f.cryptopredict.common.v1.Regime\x12\x19\n\x11regime_confidence\x18\x02 \x01(\x01\x12\x36\n\nrisk_level\x18\x03 \x01(\x0e\x32\".cryptopredict.common.v1.RiskLevel\x12Y\n\x11sector_allocation\x18\x04 \x03(\x0b\x32>.cryptopredict.common.v1.AnalysisContext.SectorAllocationEntry\x12:\n\ractive_assets\x18\x05 \x03(\x0b\x32#.cryptopredict.common.v1.AssetScore\x12)\n\x05\x61s_of\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64\x65graded\x18\x07 \x01(\x08\x12\x16\n\x0e\x63\x61scade_run_id\x18\x08 \x01(\t\x12\x1c\n\x14recommended_exposure\x18\t \x01(\x01\x12\x17\n\x0fleading_sectors\x18\n \x03(\t\x12\x19\n\x11\x64\x65\x63lining_sectors\x18\x0b \x03(\t\x12S\n\x0emodel_versions\x18\x0c \x03(\x0b\x32;.cryptopredict.common.v1.AnalysisContext.ModelVersionsEntry\x1a\x37\n\x15SectorAllocationEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x34\n\x12ModelVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*l\n\x06Regime\x12\x16\n\x12REGIME_UNSPECIFIED\x10\x00\x12\x0f\n\x0bREGIME_BULL\x10\x01\x12\x0f\n\x0bREGIME_BEAR\x10\x02\x12\x13\n\x0fREGIME_SIDEWAYS\x10\x03\x12\x13\n\x0fREGIME_VOLATILE\x10\x04*\x7f\n\tRiskLevel\x12\x1a\n\x16RISK_LEVEL_UNSPECIFIED\x10\x00\x12\x12\n\x0eRISK_LEVEL_LOW\x10\x01\x12\x15\n\x11RISK_LEVEL_MEDIUM\x10\x02\x12\x13\n\x0fRISK_LEVEL_HIGH\x10\x03\x12\x16\n\x12RISK_LEVEL_EXTREME\x10\x04*d\n\x05Layer\x12\x15\n\x11LAYER_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLAYER_MACRO\x10\x01\x12\x10\n\x0cLAYER_SECTOR\x10\x02\x12\x0f\n\x0bLAYER_ASSET\x10\x03\x12\x10\n\x0cLAYER_TIMING\x10\x04*\x92\x01\n\x0bModelStatus\x12\x1c\n\x18MODEL_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13MODEL_STATUS_ACTIVE\x10\x01\x12\x19\n\x15MODEL_STATUS_TRAINING\x10\x02\x12\x19\n\x15MODEL_STATUS_INACTIVE\x10\x03\x12\x16\n\x12MODEL_STATUS_ERROR\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,22 +37,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYSISCONTEXT_SECTORALLOCATIONENTRY']._serialized_options = b'8\001'
   _globals['_ANALYSISCONTEXT_MODELVERSIONSENTRY']._loaded_options = None
   _globals['_ANALYSISCONTEXT_MODELVERSIONSENTRY']._serialized_options = b'8\001'
-  _globals['_REGIME']._serialized_start=1100
-  _globals['_REGIME']._serialized_end=1208
-  _globals['_RISKLEVEL']._serialized_start=1210
-  _globals['_RISKLEVEL']._serialized_end=1337
-  _globals['_LAYER']._serialized_start=1339
-  _globals['_LAYER']._serialized_end=1439
-  _globals['_MODELSTATUS']._serialized_start=1442
-  _globals['_MODELSTATUS']._serialized_end=1588
+  _globals['_REGIME']._serialized_start=1118
+  _globals['_REGIME']._serialized_end=1226
+  _globals['_RISKLEVEL']._serialized_start=1228
+  _globals['_RISKLEVEL']._serialized_end=1355
+  _globals['_LAYER']._serialized_start=1357
+  _globals['_LAYER']._serialized_end=1457
+  _globals['_MODELSTATUS']._serialized_start=1460
+  _globals['_MODELSTATUS']._serialized_end=1606
   _globals['_SENTIMENTBREAKDOWN']._serialized_start=142
   _globals['_SENTIMENTBREAKDOWN']._serialized_end=229
   _globals['_ASSETSCORE']._serialized_start=232
-  _globals['_ASSETSCORE']._serialized_end=432
-  _globals['_ANALYSISCONTEXT']._serialized_start=435
-  _globals['_ANALYSISCONTEXT']._serialized_end=1098
-  _globals['_ANALYSISCONTEXT_SECTORALLOCATIONENTRY']._serialized_start=989
-  _globals['_ANALYSISCONTEXT_SECTORALLOCATIONENTRY']._serialized_end=1044
-  _globals['_ANALYSISCONTEXT_MODELVERSIONSENTRY']._serialized_start=1046
-  _globals['_ANALYSISCONTEXT_MODELVERSIONSENTRY']._serialized_end=1098
+  _globals['_ASSETSCORE']._serialized_end=450
+  _globals['_ANALYSISCONTEXT']._serialized_start=453
+  _globals['_ANALYSISCONTEXT']._serialized_end=1116
+  _globals['_ANALYSISCONTEXT_SECTORALLOCATIONENTRY']._serialized_start=1007
+  _globals['_ANALYSISCONTEXT_SECTORALLOCATIONENTRY']._serialized_end=1062
+  _globals['_ANALYSISCONTEXT_MODELVERSIONSENTRY']._serialized_start=1064
+  _globals['_ANALYSISCONTEXT_MODELVERSIONSENTRY']._serialized_end=1116
 # @@protoc_insertion_point(module_scope)

@@ -76,20 +76,22 @@ class SentimentBreakdown(_message.Message):
     def __init__(self, fear_greed: _Optional[float] = ..., social: _Optional[float] = ..., news: _Optional[float] = ..., funding: _Optional[float] = ...) -> None: ...
 
 class AssetScore(_message.Message):
-    __slots__ = ("symbol", "ai_score", "confidence", "risk_level", "recommendation", "tier")
+    __slots__ = ("symbol", "ai_score", "confidence", "risk_level", "recommendation", "tier", "selected")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     AI_SCORE_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     RISK_LEVEL_FIELD_NUMBER: _ClassVar[int]
     RECOMMENDATION_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     ai_score: float
     confidence: float
     risk_level: RiskLevel
     recommendation: str
     tier: _watchlists_pb2.WatchlistTier
-    def __init__(self, symbol: _Optional[str] = ..., ai_score: _Optional[float] = ..., confidence: _Optional[float] = ..., risk_level: _Optional[_Union[RiskLevel, str]] = ..., recommendation: _Optional[str] = ..., tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ...) -> None: ...
+    selected: bool
+    def __init__(self, symbol: _Optional[str] = ..., ai_score: _Optional[float] = ..., confidence: _Optional[float] = ..., risk_level: _Optional[_Union[RiskLevel, str]] = ..., recommendation: _Optional[str] = ..., tier: _Optional[_Union[_watchlists_pb2.WatchlistTier, str]] = ..., selected: _Optional[bool] = ...) -> None: ...
 
 class AnalysisContext(_message.Message):
     __slots__ = ("regime", "regime_confidence", "risk_level", "sector_allocation", "active_assets", "as_of", "degraded", "cascade_run_id", "recommended_exposure", "leading_sectors", "declining_sectors", "model_versions")

@@ -49,10 +49,13 @@ class AccessTokenIssuer:
         self.ttl = ttl
         self.clock = clock or (lambda: datetime.now(UTC))
 
-    def issue(self, *, user_id: str, email: str, role: str) -> AccessToken:
+    def issue(
+        self, *, user_id: str, email: str, role: str, scope: str | None = None, ttl: timedelta | None = None
+    ) -> AccessToken:
+        """``scope`` (API-key tokens only) adds the ``scope`` claim; ``ttl`` shortens the lifetime."""
         key = self.keyring.signing_key()
         issued_at = self.clock().replace(microsecond=0)
-        expires_at = issued_at + self.ttl
+        expires_at = issued_at + min(ttl or self.ttl, self.ttl)
         jti = uuid.uuid4().hex
         claims = {
             "sub": user_id,
@@ -64,6 +67,8 @@ class AccessTokenIssuer:
             "iss": self.issuer,
             "aud": self.audience,
         }
+        if scope is not None:
+            claims["scope"] = scope
         token = jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid})
         return AccessToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
 

@@ -12,7 +12,12 @@ separately):
   hours after it (unchanged) and continues after the last hour stored.
 * **Stream**: one simulated hour per ``3600 / speed`` wall seconds, each step a live batch of
   the closed 1h candles plus any 4h/1d candle that step completed, and at each day close the
-  day's snapshot (``taken_at`` = the close) and the new market-cap ranks. The feed's clock
+  day's snapshot and the new market-cap ranks.
+
+A day's snapshot is stamped with its date (``taken_at`` = the day's midnight UTC), as the files
+and replay feeds stamp their daily figures, so every feed's snapshot of day D is day D in the
+layers' read model (``cp_layer_kit.market.store.snapshot_day``); it is published at the day's
+close, when its figures are known. The feed's clock
   (``as_of``) is simulated time: with ``speed > 1`` it runs ahead of the wall clock.
 """
 
@@ -45,7 +50,7 @@ def _utc(value: pd.Timestamp | datetime) -> datetime:
 
 
 def snapshot_rows(days: list[tuple[datetime, dict[str, Any]]], daily: pd.DataFrame) -> pd.DataFrame:
-    """Snapshot rows taken at each day's close from the simulator's figures of that day, with
+    """Snapshot rows stamped with each day's date from the simulator's figures of that day, with
     ETH dominance and the tracked assets' volume from the day's candles."""
     rows = []
     for day, figures in days:
@@ -54,7 +59,7 @@ def snapshot_rows(days: list[tuple[datetime, dict[str, Any]]], daily: pd.DataFra
         eth = candles.loc[candles["symbol"] == "ETH", "market_cap"]
         rows.append(
             {
-                "taken_at": day + DAY,
+                "taken_at": day,
                 "total_market_cap": total,
                 "total_volume_24h": float(candles["quote_volume"].sum()) if len(candles) else float("nan"),
                 "btc_dominance": figures["btc_dominance"],

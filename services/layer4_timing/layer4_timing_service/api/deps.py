@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from cp_common.security import Principal, current_principal
+from cp_common.security import Principal, current_principal, scopes
 from cp_layer_kit.ratelimit import per_user_limit
 from layer4_timing_service.components import COMPONENTS_KEY, TimingComponents
 
@@ -21,5 +21,8 @@ Components = Annotated[TimingComponents, Depends(components)]
 UserCaller = Annotated[Principal, Depends(current_principal)]
 ListCaller = Annotated[Principal, Depends(per_user_limit("layer4-signals", 200))]
 DetailCaller = Annotated[Principal, Depends(per_user_limit("layer4-signal-detail", 500))]
-ExecuteCaller = Annotated[Principal, Depends(per_user_limit("layer4-execute", 10))]
+#: Executing acts on the user's behalf: an API key's token needs the ``execute`` scope.
+ExecuteCaller = Annotated[
+    Principal, Depends(scopes.require_scope(scopes.EXECUTE, per_user_limit("layer4-execute", 10)))
+]
 FeedbackCaller = Annotated[Principal, Depends(per_user_limit("layer4-feedback", 60))]

@@ -1,0 +1,110 @@
+"""The whole fleet the chaos and fuzz tests of this package share (fixture in ``conftest.py``).
+
+The whole ``deploy/services.yaml`` catalog under supervisord, ports shifted, in a temporary state
+dir, so a new service joins the suite by its catalog entry. The secrets the tests use are kept
+in ``ChaosFleet.secrets`` for the log scan that closes the package (``test_gateway_fuzz.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cp_fleet.catalog import Catalog, ServiceEntry, load_catalog
+from cp_fleet.fleet import Fleet
+from cp_fleet.layout import DEFAULT_CATALOG
+from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
+
+CATALOG = load_catalog(DEFAULT_CATALOG)
+#: Seconds from the fault to every affected service being ready again, by service or server.
+RECOVERY_SECONDS: dict[str, float] = {}
+#: Start-up allowance per service in the test fleet (the catalog's own may be shorter).
+START_TIMEOUT_S = 240
+
+
+def _environ() -> dict[str, str]:
+    """The developer's environment without anything that would choose infra, sources or models."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in INFRA_VARIABLES and not k.startswith(("INGESTION_", "LAYER"))
+    }
+
+
+@dataclass
+class ChaosFleet:
+    fleet: Fleet
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def gateway(self) -> str:
+        return self.fleet.gateway_url
+
+    @property
+    def database_url(self) -> str:
+        return self.fleet.infra_env()["DATABASE_URL"]
+
+    def service(self, name: str) -> ServiceEntry:
+        return next(s for s in self.fleet.catalog.services if s.name == name)
+
+    def readiness_url(self, service: ServiceEntry) -> str:
+        return f"http://127.0.0.1:{service.http_port}{service.readiness_path}"
+
+    def pid(self, name: str) -> int | None:
+        return next(s.pid for s in self.fleet.status() if s.name == name)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.fleet.layout.state_dir
+
+    def admin_password(self) -> str:
+        password = (self.state_dir / "auth-bootstrap-admin-password").read_text().strip()
+        self.secrets.append(password)
+        return password
+
+
+@contextmanager
+def running_fleet() -> Iterator[ChaosFleet]:
+    """Start the shifted whole-catalog fleet; stop it and remove its state dir afterwards."""
+    data = CATALOG.model_dump(mode="json")
+    for service in data["services"]:
+        # eight services starting at once on a busy 2-core machine: a layer service's imports
+        # alone can take over a minute of wall time there
+        service["ready_timeout_s"] = max(service.get("ready_timeout_s") or 0, START_TIMEOUT_S)
+    base = Catalog.model_validate(data)
+    # below the ephemeral port range (32768+), which a busy machine's connections fill
+    offset = free_port_offset(base, start=1700, stop=13000, step=227)
+    state_dir = Path(tempfile.mkdtemp(prefix="cp-chaos-fleet-")).resolve()
+    state_dir.chmod(0o755)
+    fleet = Fleet(base.shifted(offset), state_dir, environ=_environ())
+    try:
+        started = time.monotonic()
+        fleet.up(log=lambda line: None)
+        print(f"\nchaos fleet ({len(CATALOG.services)} services) up in {time.monotonic() - started:.1f}s")
+        yield ChaosFleet(fleet)
+        print("recovery seconds:", {k: round(v, 1) for k, v in RECOVERY_SECONDS.items()})
+    finally:
+        fleet.down()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def envelope_problem(content_type: str, text: str) -> str | None:
+    """Why an answer (its content type and body) is not the standard JSON envelope, or None."""
+    if "html" in content_type:
+        return "an HTML page"
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return f"not JSON: {text[:80]!r}"
+    if not isinstance(body, dict) or not isinstance(body.get("success"), bool) or "timestamp" not in body:
+        return f"not the envelope: {str(body)[:80]}"
+    if body["success"] is False and not {"error", "error_code"} <= body.keys():
+        return f"error without error/error_code: {str(body)[:80]}"
+    return None
