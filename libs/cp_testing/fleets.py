@@ -31,8 +31,11 @@ def catalog_ports(catalog: Catalog) -> list[int]:
     return ports
 
 
-def free_port_offset(catalog: Catalog, *, start: int = 24000, stop: int = 45000, step: int = 223) -> int:
-    """The first offset in ``range(start, stop, step)`` at which all of ``catalog``'s ports are free."""
+def free_port_offset(catalog: Catalog, *, start: int = 1100, stop: int = 13000, step: int = 223) -> int:
+    """The first offset in ``range(start, stop, step)`` at which all of ``catalog``'s ports are free.
+
+    The default range keeps every shifted port below Linux's ephemeral range (32768+): there, a
+    readiness probe of a port nobody listens on yet can connect to itself."""
     ports = catalog_ports(catalog)
     for offset in range(start, stop, step):
         if all(port_free(port + offset) for port in ports):

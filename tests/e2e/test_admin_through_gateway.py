@@ -88,7 +88,7 @@ class AdminFleet:
 @pytest.fixture(scope="module")
 def admin_fleet() -> Iterator[AdminFleet]:
     base = _catalog()
-    offset = free_port_offset(base, start=24100)
+    offset = free_port_offset(base, start=1300)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-admin-e2e-")).resolve()
     state_dir.chmod(0o755)
     config_dir = Path(tempfile.mkdtemp(prefix="cp-cpctl-"))

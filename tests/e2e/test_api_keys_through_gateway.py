@@ -69,7 +69,7 @@ class KeyFleet:
 @pytest.fixture(scope="module")
 def key_fleet() -> Iterator[KeyFleet]:
     base = _catalog()
-    shifted = base.shifted(free_port_offset(base, start=25300))
+    shifted = base.shifted(free_port_offset(base, start=1500))
     state_dir = Path(tempfile.mkdtemp(prefix="cp-apikey-e2e-")).resolve()
     state_dir.chmod(0o755)
     environ = {

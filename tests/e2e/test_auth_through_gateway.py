@@ -125,7 +125,7 @@ def auth_fleet() -> Iterator[AuthFleet]:
     base = _auth_only_catalog()
     offset = next(
         offset
-        for offset in range(23000, 45000, 211)
+        for offset in range(1200, 13000, 211)
         if all(_port_free(port + offset) for port in _catalog_ports(base))
     )
     state_dir = Path(tempfile.mkdtemp(prefix="cp-auth-e2e-")).resolve()
