@@ -40,7 +40,7 @@ def _port_free(port: int) -> bool:
 
 
 def _free_offset(exclude: set[int] = frozenset()) -> int:
-    for offset in range(21000, 45000, 137):
+    for offset in range(1000, 13000, 137):
         if offset not in exclude and all(_port_free(port + offset) for port in BASE_PORTS):
             return offset
     raise RuntimeError("no free port offset")
