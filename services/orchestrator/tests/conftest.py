@@ -3,6 +3,7 @@ the session's PostgreSQL, Redis and Kafka, its own fresh database), with local t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -54,7 +55,9 @@ async def orchestrator(
         orchestrator_retry_backoff_s=0.05,
         orchestrator_schedule_s=0,
     )
-    async with running_app(SPEC, settings) as app:
+    # No market-move trigger: other modules' candles on the shared test broker would start runs
+    # of their own in the middle of these tests. These tests do not exercise that trigger.
+    async with running_app(dataclasses.replace(SPEC, consumers=None), settings) as app:
         app.app.state.jwt_verifier = tokens.verifier()
         yield app
 
