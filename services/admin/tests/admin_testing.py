@@ -136,10 +136,16 @@ class Publisher:
 
 
 async def read_topic(
-    bootstrap: str, topic: str, match: Callable[[Any], bool], count: int, timeout: float = 30.0
+    bootstrap: str,
+    topic: str,
+    match: Callable[[Any], bool],
+    count: int,
+    timeout: float = 30.0,
+    event_ids: set[str] | None = None,
 ) -> list[tuple[Any, dict[str, str]]]:
-    """The first ``count`` messages on ``topic`` (from the beginning) for which ``match`` holds;
-    a dead-letter topic's records are decoded as its original topic's messages."""
+    """The first ``count`` messages on ``topic`` (from the beginning) for which ``match`` holds
+    (and, given ``event_ids``, whose ``event-id`` header is one of them); a dead-letter topic's
+    records are decoded as its original topic's messages."""
     decoded_as = topic.removesuffix(topics.DLQ_SUFFIX)
     consumer = AIOKafkaConsumer(
         topic,
@@ -157,8 +163,9 @@ async def read_topic(
             for records in batch.values():
                 for record in records:
                     message = topics.decode(decoded_as, record.value)
-                    if match(message):
-                        found.append((message, kafka_headers.decode(record.headers)))
+                    headers = kafka_headers.decode(record.headers)
+                    if match(message) and (event_ids is None or headers.get("event-id") in event_ids):
+                        found.append((message, headers))
     finally:
         await consumer.stop()
     return found
