@@ -34,9 +34,11 @@ PASSWORD = "Chaos-Fuzz-Password-7"
 FLEET_HEALTH = "/api/v1/health"
 #: Answers whose format a standard fixes (a JWK Set, RFC 7517), not the envelope, when they succeed.
 STANDARD_DOCUMENTS = {"/.well-known/jwks.json"}
-#: The orchestrator's documented answer when a layer cannot serve (this fleet trains no models):
-#: a dependency outage named in the envelope, not a server error of the orchestrator.
-LAYER_UNAVAILABLE = re.compile(r'"error":"Layer [1-4] service unavailable"')
+#: The orchestrator's documented answers when a layer cannot serve (this fleet trains no models, so
+#: no cascade completes): a named dependency outage in the envelope, not a server error.
+LAYER_UNAVAILABLE = re.compile(
+    r'"error":"(Layer [1-4] service unavailable|no cascade run has completed yet)"'
+)
 SECRET_FIELD = re.compile(r"password|secret|token", re.IGNORECASE)
 FUZZ = settings(
     max_examples=MAX_EXAMPLES,

@@ -92,6 +92,7 @@ class BrokerWatch:
     """
 
     def __init__(self, bootstrap_servers: str, *, client_id: str, timeout_s: float = 10.0) -> None:
+        self._vanished: set[str] = set()
         self._bootstrap_servers = bootstrap_servers
         self._client_id = client_id
         self._timeout_s = timeout_s
@@ -123,7 +124,9 @@ class BrokerWatch:
             log.info("broker watch: no answer", extra={"error": str(exc)})
             await self.close()
             return False
-        lost = any(ends.get(tp, 0) <= offset for tp, offset in self._acked.items())
+        lost = any(ends[tp] <= offset for tp, offset in self._acked.items() if tp in ends) or bool(
+            self._vanished
+        )
         if not lost:
             self.last_good = datetime.now(UTC)
         return lost
@@ -139,6 +142,10 @@ class BrokerWatch:
             self._probe = probe
         probe = self._probe
         await probe._client.force_metadata_update()  # no public way to refresh metadata
+        # A partition missing from one metadata answer is not a loss (metadata can lag); a topic
+        # the broker no longer lists at all is.
+        listed = probe._client.cluster.topics()
+        self._vanished = {tp.topic for tp in self._acked if tp.topic not in listed}
         known = {tp for tp in self._acked if tp.partition in (probe.partitions_for_topic(tp.topic) or set())}
         ends: dict[TopicPartition, int] = await probe.end_offsets(sorted(known)) if known else {}
         return ends
