@@ -176,7 +176,11 @@ class _Startup:
                 self.runtime.pool,
                 producer,
                 schema=self.spec.schema,
-                broker_watch=BrokerWatch(bootstrap, client_id=self.spec.name),
+                broker_watch=(
+                    BrokerWatch(bootstrap, client_id=self.spec.name)
+                    if self.settings.outbox_broker_watch
+                    else None
+                ),
                 replay_lag_s=self.settings.outbox_replay_lag_s,
                 on_broker_loss=lambda: ensure_topics(bootstrap, produced),
             )

@@ -78,6 +78,8 @@ def running_fleet() -> Iterator[ChaosFleet]:
         # eight services starting at once on a busy 2-core machine: a layer service's imports
         # alone can take over a minute of wall time there
         service["ready_timeout_s"] = max(service.get("ready_timeout_s") or 0, START_TIMEOUT_S)
+        # the automatic broker-loss step is opt-in (see docs/runtime.md); this suite tests it
+        service.setdefault("env", {})["OUTBOX_BROKER_WATCH"] = "true"
     base = Catalog.model_validate(data)
     # below the ephemeral port range (32768+), which a busy machine's connections fill
     offset = free_port_offset(base, start=1700, stop=13000, step=227)
