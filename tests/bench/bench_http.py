@@ -19,7 +19,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,6 +35,7 @@ from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet, FleetError
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.nginx_config import bench_profile
+from cp_testing.fleets import catalog_ports, port_free
 
 
 @dataclass(frozen=True)
@@ -117,25 +117,6 @@ def run_wrk(wrk: str, url: str, connections: int, headers: dict[str, str]) -> di
 # --- the fleet ---------------------------------------------------------------------------------------
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _ports(catalog: Catalog) -> list[int]:
-    ports = [
-        catalog.gateway.port,
-        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
-    ]
-    for service in catalog.services:
-        ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
-    return ports
-
-
 def bench_catalog(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> tuple[Catalog, list[Endpoint]]:
     """The deploy catalog's services the endpoints need (and their dependencies), the baseline
     app, and the bench profile of the gateway; also the endpoints that can run."""
@@ -174,7 +155,9 @@ def _start_fleet(catalog: Catalog) -> tuple[Fleet, Path]:
     for attempt in range(3):
         # A random start: other fleets (tests, other benchmarks) on this machine pick offsets too.
         start = 24000 + 307 * random.randrange(60)
-        offset = next(o for o in range(start, 50000, 307) if all(_port_free(p + o) for p in _ports(catalog)))
+        offset = next(
+            o for o in range(start, 50000, 307) if all(port_free(p + o) for p in catalog_ports(catalog))
+        )
         state_dir = Path(tempfile.mkdtemp(prefix="cp-bench-http-")).resolve()
         state_dir.chmod(0o755)
         fleet = Fleet(catalog.shifted(offset), state_dir, environ=environ)

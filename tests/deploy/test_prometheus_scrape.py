@@ -28,6 +28,7 @@ import yaml
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
+from cp_testing.fleets import catalog_ports, port_free
 from cp_tools import dashboards
 from cryptopredict.analysis.v1 import macro_pb2, macro_pb2_grpc
 
@@ -46,25 +47,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _ports(catalog: Catalog) -> list[int]:
-    ports = [
-        catalog.gateway.port,
-        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
-    ]
-    for service in catalog.services:
-        ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
-    return ports
 
 
 def _patient(catalog: Catalog) -> Catalog:
@@ -174,7 +156,7 @@ def _wait(condition: Any, timeout_s: float, what: str) -> None:
 @pytest.fixture(scope="module")
 def scraped() -> Iterator[Scraped]:
     base = _patient(load_catalog(DEFAULT_CATALOG))
-    offset = next(o for o in range(1700, 13000, 211) if all(_port_free(p + o) for p in _ports(base)))
+    offset = next(o for o in range(1700, 13000, 211) if all(port_free(p + o) for p in catalog_ports(base)))
     state_dir = Path(tempfile.mkdtemp(prefix="cp-scrape-")).resolve()
     state_dir.chmod(0o755)
     fleet = Fleet(base.shifted(offset), state_dir, environ=_environ())

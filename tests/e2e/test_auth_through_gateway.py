@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -39,6 +38,7 @@ from cp_common.settings import ServiceSettings
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
+from cp_testing.fleets import free_port_offset
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -46,25 +46,6 @@ T = TypeVar("T")
 PASSWORD = "Gateway-Path-2024!"
 ENVELOPE_KEYS = {"success", "error", "error_code", "timestamp"}
 INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _catalog_ports(catalog: Catalog) -> list[int]:
-    ports = [
-        catalog.gateway.port,
-        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
-    ]
-    for service in catalog.services:
-        ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
-    return ports
 
 
 VERIFYING_SERVICE = Path(__file__).with_name("verifying_service.py")
@@ -123,11 +104,7 @@ class AuthFleet:
 @pytest.fixture(scope="module")
 def auth_fleet() -> Iterator[AuthFleet]:
     base = _auth_only_catalog()
-    offset = next(
-        offset
-        for offset in range(1200, 13000, 211)
-        if all(_port_free(port + offset) for port in _catalog_ports(base))
-    )
+    offset = free_port_offset(base, start=1200, stop=13000, step=211)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-auth-e2e-")).resolve()
     state_dir.chmod(0o755)
     environ = {k: v for k, v in os.environ.items() if k not in INFRA_VARIABLES}

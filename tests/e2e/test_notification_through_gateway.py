@@ -39,6 +39,7 @@ from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.processes import ServerCommand, ServerProcess
 from cp_fleet.readiness import http_status
+from cp_testing.fleets import free_port_offset
 from cryptopredict.common.v1 import signals_pb2 as common_signals
 from cryptopredict.events.v1 import signals_pb2
 from notification_service.webhooks import signing
@@ -49,25 +50,6 @@ PASSWORD = "Notify-Path-2024!"
 INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
 APP_PROTOCOL = "cryptopredict.v1"
 SIGNALS = "/api/v1/ws/signals"
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _catalog_ports(catalog: Catalog) -> list[int]:
-    ports = [
-        catalog.gateway.port,
-        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
-    ]
-    for service in catalog.services:
-        ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
-    return ports
 
 
 def _catalog() -> Catalog:
@@ -102,11 +84,7 @@ class NotifyFleet:
 @pytest.fixture(scope="module")
 def notify_fleet() -> Iterator[NotifyFleet]:
     base = _catalog()
-    offset = next(
-        offset
-        for offset in range(1400, 13000, 223)
-        if all(_port_free(port + offset) for port in _catalog_ports(base))
-    )
+    offset = free_port_offset(base, start=1400, stop=13000, step=223)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-notify-e2e-")).resolve()
     state_dir.chmod(0o755)
     environ = {k: v for k, v in os.environ.items() if k not in INFRA_VARIABLES}
