@@ -237,3 +237,35 @@ async def prepare_layer_database(
             await register_active(pool, schema, model_name, artifact or trained_models()[model_name])
     finally:
         await close_pool(pool)
+
+
+@contextlib.asynccontextmanager
+async def in_process_layer(
+    spec: ServiceSpec,
+    settings_type: type[LayerSettings],
+    migrations: tuple[str, Path],
+    model_name: str,
+    *,
+    database_url: str,
+    redis_url: str,
+    kafka_bootstrap_servers: str,
+    grpc_port: int,
+) -> AsyncIterator[RunningLayer]:
+    """A layer service in-process on real servers: its schema migrated in ``database_url`` (a fresh
+    database), the simulated market in the read model, ``model_name`` trained and active, a real
+    gRPC port. ``migrations`` is the service's ``(SCHEMA, MIGRATIONS_DIR)``."""
+    schema, migrations_dir = migrations
+    await prepare_layer_database(database_url, schema, migrations_dir, model_name)
+    settings = settings_type(
+        environment="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        grpc_port=grpc_port,
+        jwks_url="http://jwks.invalid/.well-known/jwks.json",
+        layer_model_poll_s=60.0,
+        # the read model is filled here; the session's broker carries other tests' candles
+        layer_consume_market_events=False,
+    )
+    async with run_layer(spec, settings, LocalTokens()) as running:
+        yield running

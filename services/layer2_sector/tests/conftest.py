@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from cp_layer_kit.testing import LocalTokens, RunningLayer, prepare_layer_database, run_layer
+from cp_layer_kit.testing import RunningLayer, in_process_layer
 from layer2_sector_service import MIGRATIONS_DIR, SCHEMA
 from layer2_sector_service.app import SPEC
 from layer2_sector_service.settings import Layer2Settings
@@ -20,18 +20,14 @@ async def layer2(
     kafka_bootstrap_servers: str,
     free_port: Callable[[], int],
 ) -> AsyncIterator[RunningLayer]:
-    url = fresh_database("layer2")
-    await prepare_layer_database(url, SCHEMA, MIGRATIONS_DIR, "sector_rotation_v2")
-    settings = Layer2Settings(
-        environment="test",
-        database_url=url,
+    async with in_process_layer(
+        SPEC,
+        Layer2Settings,
+        (SCHEMA, MIGRATIONS_DIR),
+        "sector_rotation_v2",
+        database_url=fresh_database("layer2"),
         redis_url=redis_url,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         grpc_port=free_port(),
-        jwks_url="http://jwks.invalid/.well-known/jwks.json",
-        layer_model_poll_s=60.0,
-        # the read model is filled by the fixture; the session's broker carries other tests' candles
-        layer_consume_market_events=False,
-    )
-    async with run_layer(SPEC, settings, LocalTokens()) as running:
+    ) as running:
         yield running

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from cp_layer_kit.testing import LocalTokens, RunningLayer, prepare_layer_database, run_layer
+from cp_layer_kit.testing import RunningLayer, in_process_layer
 from layer3_asset_service import MIGRATIONS_DIR, SCHEMA
 from layer3_asset_service.app import SPEC
 from layer3_asset_service.settings import Layer3Settings
@@ -20,18 +20,14 @@ async def layer3(
     kafka_bootstrap_servers: str,
     free_port: Callable[[], int],
 ) -> AsyncIterator[RunningLayer]:
-    url = fresh_database("layer3")
-    await prepare_layer_database(url, SCHEMA, MIGRATIONS_DIR, "asset_tier1_v4")
-    settings = Layer3Settings(
-        environment="test",
-        database_url=url,
+    async with in_process_layer(
+        SPEC,
+        Layer3Settings,
+        (SCHEMA, MIGRATIONS_DIR),
+        "asset_tier1_v4",
+        database_url=fresh_database("layer3"),
         redis_url=redis_url,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         grpc_port=free_port(),
-        jwks_url="http://jwks.invalid/.well-known/jwks.json",
-        layer_model_poll_s=60.0,
-        # the read model is filled by the fixture; the session's broker carries other tests' candles
-        layer_consume_market_events=False,
-    )
-    async with run_layer(SPEC, settings, LocalTokens()) as running:
+    ) as running:
         yield running
