@@ -202,12 +202,15 @@ def _service_artifact(service: ServiceEntry, repo_root: Path) -> dict[str, Any]:
     return _artifact(IMAGE_PREFIX + service.name, target, service_dir(service, repo_root))
 
 
-def _release(set_value_templates: dict[str, str]) -> dict[str, Any]:
+def _release(set_value_templates: dict[str, str], values_files: list[str] | None = None) -> dict[str, Any]:
     return {
         "name": "cryptopredict",
-        "chartPath": "helm/cryptopredict",
-        "valuesFiles": ["helm/cryptopredict/values.yaml"],
+        "chartPath": CHART,
+        "valuesFiles": values_files or [f"{CHART}/values.yaml"],
         "setValueTemplates": set_value_templates,
+        # the bundled-infrastructure subcharts are unpacked in charts/ already (file://charts/...);
+        # `helm dependency build` would add a packed copy of each beside it
+        "skipBuildDependencies": True,
     }
 
 
@@ -241,12 +244,10 @@ def _skaffold_module(service: ServiceEntry, repo_root: Path) -> dict[str, Any]:
         "manifests": {
             "helm": {
                 "releases": [
-                    {
-                        "name": "cryptopredict",
-                        "chartPath": "helm/cryptopredict",
-                        "valuesFiles": [f"{CHART}/values.yaml", f"{CHART}/values-dev.yaml"],
-                        "setValueTemplates": _image_values(f"services.{service.name}.image", image),
-                    }
+                    _release(
+                        _image_values(f"services.{service.name}.image", image),
+                        [f"{CHART}/values.yaml", f"{CHART}/values-dev.yaml"],
+                    )
                 ]
             }
         },

@@ -25,13 +25,7 @@ SCENARIOS: dict[str, tuple[list[str], dict[str, Any]]] = {
     "network-policies-off": ([], {"networkPolicy": {"enabled": False}}),
     "everything-on": (
         ["values-prod.yaml"],
-        {
-            "infrastructure": {
-                "postgres": {"bundled": True},
-                "redis": {"bundled": True},
-                "kafka": {"bundled": True},
-            }
-        },
+        {"postgresql": {"enabled": True}, "redis": {"enabled": True}, "kafka": {"enabled": True}},
     ),
 }
 
@@ -60,8 +54,15 @@ def chart() -> helm.Chart:
 
 
 def render_values(values: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every manifest the chart renders for ``values`` (hooks included), as parsed documents."""
-    rendered = chart().render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    """Every manifest the chart renders for ``values`` (hooks included), as parsed documents.
+
+    Each render loads the chart afresh: like ``helm install``, rendering drops the subcharts whose
+    ``condition`` is off from the loaded chart itself, so a reused one would lose them."""
+    loaded = helm.Chart.load(str(CHART_DIR))
+    try:
+        rendered = loaded.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    finally:
+        loaded.close()
     documents: list[dict[str, Any]] = []
     for path, text in sorted(rendered.items()):
         if not path.endswith((".yaml", ".yml")):

@@ -66,7 +66,8 @@ def test_helm_lint_is_clean(scenario: str) -> None:
             "/services/auth/resources/limits/cpu",
         ),
         ({"services": {"auth": {"replica": 2}}}, "replica"),
-        ({"infrastructure": {"kafka": {"bundled": "yes"}}}, "/infrastructure/kafka/bundled"),
+        ({"kafka": {"enabled": "yes"}}, "/kafka/enabled"),
+        ({"infrastructure": {"kafka": {"bundled": True}}}, "bundled"),
         ({"ingress": {"enabled": True, "hosts": []}}, "/ingress/hosts"),
     ],
 )
@@ -167,3 +168,24 @@ def test_training_is_a_cron_job_writing_to_the_registry() -> None:
     args = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[:3] == ["-m", "cp_models.registry", "train"]
     assert not [d for d in render("minimal") if d["kind"] == "CronJob"]
+
+
+def test_a_bundled_subchart_rejects_malformed_values_with_its_own_schema() -> None:
+    with pytest.raises(helm.HelmError) as caught:
+        render_values({"kafka": {"enabled": True, "storage": "lots"}})
+    assert "kafka" in str(caught.value) and "storage" in str(caught.value)
+
+
+def test_bundled_infrastructure_subcharts_are_declared_dependencies_behind_switches() -> None:
+    metadata = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    dependencies = {d["name"]: d for d in metadata["dependencies"]}
+    assert set(dependencies) == {"postgresql", "redis", "kafka"}
+    for name, dependency in dependencies.items():
+        assert dependency["repository"] == f"file://charts/{name}"
+        assert dependency["condition"] == f"{name}.enabled"
+        assert values[name]["enabled"] is False  # external infrastructure by default
+        sub = yaml.safe_load((CHART_DIR / "charts" / name / "Chart.yaml").read_text())
+        assert (sub["name"], sub["version"]) == (name, dependency["version"])
+    dev = yaml.safe_load((CHART_DIR / "values-dev.yaml").read_text())
+    assert all(dev[name]["enabled"] is True for name in dependencies)

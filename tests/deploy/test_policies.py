@@ -136,17 +136,36 @@ def test_callers_follow_the_catalog() -> None:
     assert "auth" in reached and "ingestion" in reached
 
 
-def test_bundled_infrastructure_is_reached_by_pod_selector() -> None:
+#: Bundled subchart -> the infrastructure server it stands in for.
+BUNDLED = {"postgresql": "postgres", "redis": "redis", "kafka": "kafka"}
+
+
+def test_bundled_infrastructure_is_rendered_by_its_subchart_behind_its_switch() -> None:
     documents = render("dev-bundled-infra")
-    egress = _policy(documents, "auth")["spec"]["egress"]
-    targets = {
-        peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component")
-        for rule in egress
-        for peer in rule["to"]
+    sets = {d["metadata"]["labels"]["app.kubernetes.io/name"]: d for d in of_kind(documents, "StatefulSet")}
+    assert set(sets) == set(BUNDLED)
+    assert {d["metadata"]["labels"]["helm.sh/chart"] for d in sets.values()} == {
+        f"{name}-0.1.0" for name in BUNDLED
     }
-    assert {"postgres", "redis", "kafka"} <= targets
-    assert {"StatefulSet"} <= {d["kind"] for d in documents}
-    assert not of_kind(render("defaults"), "StatefulSet")
+    services = {d["metadata"]["name"]: d for d in of_kind(documents, "Service")}
+    env = _env_of(_container(documents, "auth"))
+    kafka_port = services["cp-kafka"]["spec"]["ports"][0]["port"]
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"cp-kafka:{kafka_port}"
+    assert env["KAFKA_ENABLE_IDEMPOTENCE"] == "true"  # a real Kafka broker
+    auth_egress = _policy(documents, "auth")["spec"]["egress"]
+    for name, server in BUNDLED.items():
+        pod_labels = sets[name]["spec"]["template"]["metadata"]["labels"]
+        port = services[f"cp-{name}"]["spec"]["ports"][0]["port"]
+        # the services reach the bundled pods on the Service's port, and only they do
+        assert any(
+            any(p["port"] == port for p in rule["ports"])
+            and any(_labels_match(peer.get("podSelector", {}), pod_labels) for peer in rule["to"])
+            for rule in auth_egress
+        ), name
+        own = _policy(documents, server)
+        assert _labels_match(own["spec"]["podSelector"], pod_labels), name
+    for scenario in ("defaults", "prod", "minimal"):
+        assert not of_kind(render(scenario), "StatefulSet"), scenario
 
 
 def _env_of(container: dict[str, Any]) -> dict[str, str]:

@@ -72,11 +72,38 @@ helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace 
 {{- end -}}
 
 {{- define "cryptopredict.kafkaBootstrap" -}}
-{{- if .Values.infrastructure.kafka.bundled -}}
-{{- printf "%s-kafka:%v" (include "cryptopredict.fullname" .) .Values.infrastructure.kafka.port -}}
+{{- if .Values.kafka.enabled -}}
+{{- printf "%s-kafka:%v" .Release.Name .Values.kafka.port -}}
 {{- else -}}
 {{- .Values.infrastructure.kafka.bootstrapServers -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The bundled subchart of a server when its switch is on, else empty: (list $ "postgres"). */}}
+{{- define "cryptopredict.bundledChart" -}}
+{{- $root := index . 0 -}}
+{{- $chart := get (dict "postgres" "postgresql" "redis" "redis" "kafka" "kafka") (index . 1) -}}
+{{- if (index $root.Values $chart).enabled -}}
+{{- $chart -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The port the services reach a server on: the bundled subchart's or the external one. */}}
+{{- define "cryptopredict.infraPort" -}}
+{{- $root := index . 0 -}}
+{{- $chart := include "cryptopredict.bundledChart" . -}}
+{{- if $chart -}}
+{{- (index $root.Values $chart).port -}}
+{{- else -}}
+{{- (index $root.Values.infrastructure (index . 1)).port -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The labels the subcharts give their server pods: (list $ "postgresql"). */}}
+{{- define "cryptopredict.bundledSelectorLabels" -}}
+app.kubernetes.io/name: {{ index . 1 }}
+app.kubernetes.io/instance: {{ (index . 0).Release.Name }}
+app.kubernetes.io/component: server
 {{- end -}}
 
 {{/* <PREFIX>_HTTP_URL / _GRPC_TARGET of every catalog service, like the local fleet's. */}}
@@ -102,15 +129,14 @@ helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace 
 {{/* Egress to one infrastructure server: (list $ "postgres"); the bundled pods or externalPeers. */}}
 {{- define "cryptopredict.infraEgress" -}}
 {{- $root := index . 0 -}}
-{{- $server := index . 1 -}}
-{{- $entry := index $root.Values.infrastructure $server -}}
+{{- $chart := include "cryptopredict.bundledChart" . -}}
 - to:
-  {{- if $entry.bundled }}
+  {{- if $chart }}
     - podSelector:
-        matchLabels: {{- include "cryptopredict.selectorLabels" (list $root $server) | nindent 10 }}
+        matchLabels: {{- include "cryptopredict.bundledSelectorLabels" (list $root $chart) | nindent 10 }}
   {{- else }}
   {{- toYaml $root.Values.infrastructure.externalPeers | nindent 4 }}
   {{- end }}
   ports:
-    - {protocol: TCP, port: {{ $entry.port }}}
+    - {protocol: TCP, port: {{ include "cryptopredict.infraPort" . }}}
 {{- end -}}
