@@ -29,11 +29,30 @@ class WebhookBody(_Request):
     description: str = Field(default="", max_length=200)
 
 
+BASE64URL = r"^[A-Za-z0-9_-]+={0,2}$"
+
+
 class PushKeysBody(_Request):
-    #: The browser's P-256 public key: base64url of 65 bytes (uncompressed point).
-    p256dh: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_p256dh)]
-    #: The browser's auth secret: base64url of 16 bytes.
-    auth: Annotated[str, Field(min_length=1, max_length=30), AfterValidator(check_auth)]
+    p256dh: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            pattern=BASE64URL,
+            description="The browser's P-256 public key: base64url of the 65-byte uncompressed point",
+        ),
+        AfterValidator(check_p256dh),
+    ]
+    auth: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=30,
+            pattern=BASE64URL,
+            description="The browser's auth secret: base64url of 16 bytes",
+        ),
+        AfterValidator(check_auth),
+    ]
 
 
 class PushSubscriptionBody(_Request):
@@ -41,7 +60,16 @@ class PushSubscriptionBody(_Request):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    endpoint: str = Field(min_length=1, max_length=2048)
+    endpoint: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="The push service URL: https, a public host (http to loopback in local/test mode)",
+    )
     keys: PushKeysBody
-    #: When the subscription expires, milliseconds since the epoch (browsers mostly send null).
-    expiration_time: int | None = Field(default=None, alias="expirationTime", ge=0, le=10**14)
+    expiration_time: int | None = Field(
+        default=None,
+        alias="expirationTime",
+        ge=0,
+        le=10**14,
+        description="When the subscription expires, milliseconds since the epoch (usually null)",
+    )

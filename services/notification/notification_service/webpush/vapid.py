@@ -12,6 +12,7 @@ import base64
 import binascii
 import logging
 import os
+import secrets
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -75,7 +76,7 @@ def load_or_generate(path: Path) -> ec.EllipticCurvePrivateKey:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
