@@ -21,6 +21,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -287,3 +288,31 @@ async def _promote_and_cascade(fleet: CascadeFleet, admin: httpx.AsyncClient) ->
     recorded = await _layer3_recorded_tiers(fleet, second["run_id"])
     assert recorded[symbol] == "tier1"
     assert (await _layer3_recorded_tiers(fleet, first["run_id"]))[symbol] == "tier2"
+
+
+async def test_the_admin_dashboard_shows_layer4s_live_record_of_the_cascades_signals(
+    cascade_fleet: CascadeFleet,
+) -> None:
+    token = await login(cascade_fleet.gateway, ADMIN_EMAIL, cascade_fleet.admin_password())
+    async with httpx.AsyncClient(
+        base_url=cascade_fleet.gateway, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as admin:
+        answer = await admin.get("/api/v1/dashboard/admin", params={"performance_days": 365})
+    assert answer.status_code == 200, answer.text
+    performance = answer.json()["data"]["performance_metrics"]
+    assert performance["status"] == "available", performance
+    since = datetime.fromisoformat(performance["since"])
+    (counts,) = await cascade_fleet.sql(
+        "SELECT count(*) FILTER (WHERE generated_at >= $1) AS generated, "
+        "count(*) FILTER (WHERE status = 'active') AS open, "
+        "count(*) FILTER (WHERE closed_at >= $1) AS closed FROM layer4_timing.signals",
+        since,
+    )
+    signals = performance["signals"]
+    assert (signals["generated"], signals["open"], signals["closed"]) == (
+        counts["generated"],
+        counts["open"],
+        counts["closed"],
+    )
+    assert set(signals["closed_by_outcome"]) == {"target_hit", "stopped_out", "expired", "cancelled"}
+    print(f"admin dashboard over 365 days: {signals}")
