@@ -92,6 +92,7 @@ class TimingSignalsGrpcService(pb_grpc.TimingSignalsServiceServicer):
                 if current is None:
                     raise NotFound("Signal not found")
                 raise SignalNotActive(f"the signal is not active (it is {current.status})")
+        self.parts.reads.invalidate()  # again after the commit: no listing read before it stays
         return pb.CancelSignalResponse(signal=signal_message(cancelled))
 
     async def GetPerformanceSummary(
