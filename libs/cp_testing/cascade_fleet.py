@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +38,19 @@ LAYER_SERVICES = ("layer1-macro", "layer2-sector", "layer3-asset", "layer4-timin
 PASSWORD = "Cascade-Fleet-2024!"  # noqa: S105 - a test user's
 
 
-def cascade_catalog(orchestrator_env: Mapping[str, str], *, api_burst: int | None = None) -> Catalog:
-    """The catalog's cascade services; ``api_burst`` raises the gateway's per-IP API zone (tests
-    send many concurrent requests from one address)."""
+def cascade_catalog(
+    orchestrator_env: Mapping[str, str],
+    *,
+    api_burst: int | None = None,
+    extra_services: Sequence[str] = (),
+) -> Catalog:
+    """The catalog's cascade services (and ``extra_services``, e.g. notification); ``api_burst``
+    raises the gateway's per-IP API zone (tests send many concurrent requests from one address)."""
+    wanted = {*SERVICES, *extra_services}
     data = load_catalog(DEFAULT_CATALOG).model_dump(mode="json")
-    data["services"] = [s for s in data["services"] if s["name"] in SERVICES]
-    if {s["name"] for s in data["services"]} != set(SERVICES):
-        raise RuntimeError(f"the catalog lacks one of {SERVICES}")
+    data["services"] = [s for s in data["services"] if s["name"] in wanted]
+    if {s["name"] for s in data["services"]} != wanted:
+        raise RuntimeError(f"the catalog lacks one of {sorted(wanted)}")
     if api_burst is not None:
         data["gateway"]["rate_limits"]["api"] = {"rate": "1000r/s", "burst": api_burst}
     for service in data["services"]:
