@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,12 +40,17 @@ PASSWORD = "Cascade-Fleet-2024!"  # noqa: S105 - a test user's
 
 
 def cascade_catalog(
-    orchestrator_env: Mapping[str, str], *, api_burst: int | None = None, with_admin: bool = False
+    orchestrator_env: Mapping[str, str],
+    *,
+    api_burst: int | None = None,
+    with_admin: bool = False,
+    extra_services: Sequence[str] = (),
 ) -> Catalog:
-    """The catalog's cascade services; ``api_burst`` raises the gateway's per-IP API zone (tests
-    send many concurrent requests from one address); ``with_admin`` adds the admin service (the
-    orchestrator then takes its tier sets from ``WatchlistService``)."""
-    wanted = {*SERVICES, ADMIN} if with_admin else set(SERVICES)
+    """The catalog's cascade services (and ``extra_services``, e.g. notification); ``api_burst``
+    raises the gateway's per-IP API zone (tests send many concurrent requests from one address);
+    ``with_admin`` adds the admin service (the orchestrator then takes its tier sets from
+    ``WatchlistService``)."""
+    wanted = {*SERVICES, *extra_services, *([ADMIN] if with_admin else [])}
     data = load_catalog(DEFAULT_CATALOG).model_dump(mode="json")
     data["services"] = [s for s in data["services"] if s["name"] in wanted]
     if {s["name"] for s in data["services"]} != wanted:
