@@ -164,7 +164,8 @@ async def wait_models(fleet: CascadeFleet, timeout_s: float = 300) -> None:
                 await asyncio.sleep(0.5)
 
 
-def _train(fleet: CascadeFleet) -> None:
+def train_models(fleet: CascadeFleet) -> None:
+    """``cp_models.registry ensure`` against the fleet's database, as ``make up`` runs it."""
     trained = subprocess.run(
         [sys.executable, "-m", "cp_models.registry", "ensure"],
         env={**clean_environ(), "DATABASE_URL": fleet.database_url},
@@ -190,7 +191,7 @@ def cascade_fleet(catalog: Catalog, prefix: str = "cp-cascade-fleet-") -> Iterat
     try:
         fleet.up(log=lambda line: None)
         running = CascadeFleet(fleet)
-        _train(running)
+        train_models(running)
         asyncio.run(wait_models(running))
         running.token = asyncio.run(_login(running))
         yield running

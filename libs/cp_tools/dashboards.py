@@ -4,7 +4,8 @@
 when a committed file differs from what the code produces. Each dashboard has a stable ``uid`` and
 a ``datasource`` variable; every query uses a metric the services export (``job`` is the service:
 the catalog name locally and in Kubernetes alike). Panels marked ``core`` must return data from a
-running fleet (the Prometheus scrape test checks that).
+running fleet as ``make up`` leaves it, models trained, once a cascade has run (the Prometheus
+scrape test checks that).
 """
 
 from __future__ import annotations
@@ -152,12 +153,14 @@ CASCADE = Board(
             "{{layer}} {{outcome}}",
             core=True,
         ),
-        # observed for answered steps (ok, fallback, reused): needs trained models
+        # observed for answered steps (ok, fallback, reused): needs trained models, as the
+        # inference panels (the scrape test trains them, as `make up` does)
         _p(
             "Layer step p95 in the cascade",
             _p95("cp_orchestrator_layer_seconds", "layer"),
             "{{layer}}",
             unit="s",
+            core=True,
         ),
         _p(
             "Analyses/s by layer and outcome",
@@ -165,8 +168,13 @@ CASCADE = Board(
             "{{layer}} {{outcome}}",
             core=True,
         ),
-        # needs a trained model, so not core (the scrape test runs without training)
-        _p("Inference p95 by layer", _p95("cp_layer_inference_seconds", "layer"), "{{layer}}", unit="s"),
+        _p(
+            "Inference p95 by layer",
+            _p95("cp_layer_inference_seconds", "layer"),
+            "{{layer}}",
+            unit="s",
+            core=True,
+        ),
         _p(
             "Degraded (refused) analyses/s",
             'sum by (layer) (rate(cp_layer_analyses_total{outcome="refused"}[5m]))',
@@ -277,6 +285,7 @@ SIGNALS = Board(
             _p95('cp_layer_inference_seconds{layer="timing"}', "layer"),
             "{{layer}}",
             unit="s",
+            core=True,
         ),
     ),
 )

@@ -1,14 +1,16 @@
 """A real Prometheus scrapes a running local fleet (every catalog service, shifted ports).
 
-The models are not trained (the fleet as ``python -m cp_fleet up`` leaves it before
-``cp_models.registry ensure``). Checks, against what the services really export: every metric a dashboard panel or an alert rule
-queries is exported by some service (its ``# TYPE`` line is on a ``/metrics`` page), and every
+The fleet is left as ``make up`` leaves it: models trained on the simulator's history and
+active; one Layer 1 call before that (refused) and one whole cascade after it give the cascade
+panels their series. Checks, against what the services really export: every metric a dashboard
+panel or an alert rule queries is exported by some service (its ``# TYPE`` line is on a ``/metrics`` page), and every
 core panel's query returns data once the fleet has served some traffic. One fleet and one
 Prometheus for the module; both are stopped at the end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -28,9 +30,11 @@ import yaml
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
+from cp_testing.cascade_fleet import CascadeFleet, train_models, wait_models
 from cp_testing.fleets import catalog_ports, port_free
 from cp_tools import dashboards
 from cryptopredict.analysis.v1 import macro_pb2, macro_pb2_grpc
+from cryptopredict.events.v1 import cascade_pb2
 from cryptopredict.orchestrator.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from .metric_names import SCRAPE_SERIES, query_metric_names
@@ -130,34 +134,34 @@ def _traffic(fleet: Fleet) -> None:
         httpx.get(f"http://127.0.0.1:{service.http_port}/readyz", timeout=10)
 
 
-def _run_macro(fleet: Fleet) -> None:
-    """One L1 analysis over gRPC (the orchestrator's first call), so the cascade panels have series.
-
-    No model is trained here (that takes minutes on a shared machine), so the layer refuses the
-    run: the analyses counter gets its ``refused`` series; inference times need a trained model."""
+def _run_macro_untrained(fleet: Fleet) -> None:
+    """One L1 analysis before the models are trained: the layer refuses it, so the analyses
+    counter has its ``refused`` series (the "degraded analyses" panel)."""
     macro = fleet.catalog.service("layer1-macro")
     with grpc.insecure_channel(f"127.0.0.1:{macro.grpc_port}") as channel:
         stub = macro_pb2_grpc.MacroAnalysisServiceStub(channel)
         request = macro_pb2.AnalyzeMacroRequest(cascade_run_id=f"scrape-{time.time_ns()}")
-        try:
+        with pytest.raises(grpc.RpcError) as refused:
             stub.AnalyzeMacro(request, timeout=60)
-        except grpc.RpcError as exc:
-            assert exc.code() != grpc.StatusCode.UNAVAILABLE, exc
+        assert refused.value.code() != grpc.StatusCode.UNAVAILABLE, refused.value
+
+
+def _train(fleet: Fleet) -> None:
+    """The models as ``make up`` leaves them: trained on the simulator's history and active."""
+    running = CascadeFleet(fleet)
+    train_models(running)
+    asyncio.run(wait_models(running))
 
 
 def _run_cascade(fleet: Fleet) -> None:
-    """One cascade through the orchestrator's gRPC API, so the cascade-run panels have series.
-
-    Without trained models Layer 1 refuses, so the run fails: it is counted and timed as
-    ``failed`` and the last-completed time stays 0 (a stale cascade, as it is)."""
+    """One whole cascade through the orchestrator's gRPC API (the models are trained and active),
+    so the cascade panels have series: runs, run and layer-step times, inference times."""
     orchestrator = fleet.catalog.service("orchestrator")
     with grpc.insecure_channel(f"127.0.0.1:{orchestrator.grpc_port}") as channel:
         stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
-        request = orchestrator_pb2.RunCascadeRequest(symbols=["BTC"], run_id=f"scrape-{time.time_ns()}")
-        try:
-            stub.RunCascade(request, timeout=120)
-        except grpc.RpcError as exc:
-            assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc  # "Layer 1 service unavailable"
+        request = orchestrator_pb2.RunCascadeRequest(run_id=f"scrape-{time.time_ns()}")
+        answer = stub.RunCascade(request, timeout=300)
+    assert answer.run.status == cascade_pb2.CASCADE_RUN_STATUS_SUCCEEDED, answer.run
 
 
 def _wait(condition: Any, timeout_s: float, what: str) -> None:
@@ -179,7 +183,8 @@ def scraped() -> Iterator[Scraped]:
     prometheus: subprocess.Popen[bytes] | None = None
     try:
         fleet.up(log=lambda line: None)
-        _run_macro(fleet)
+        _run_macro_untrained(fleet)
+        _train(fleet)
         _run_cascade(fleet)
         prometheus, url = _start_prometheus(fleet.catalog, state_dir)
         running = Scraped(fleet, url)
