@@ -229,6 +229,8 @@ def test_every_service_accepts_its_rendered_environment(scenario: str) -> None:
         env = _env_of(_container(documents, service.name))
         settings = _settings(service, env)
         assert (settings.service_name, settings.environment) == (service.name, env["ENVIRONMENT"])
+        # every scenario's Kafka is a real one (external or the bundled subchart's)
+        assert settings.kafka_enable_idempotence is True, service.name
 
 
 def _admits(policy: dict[str, Any], caller: str, port: str) -> bool:
