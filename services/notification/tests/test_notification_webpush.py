@@ -68,7 +68,7 @@ async def test_a_new_signal_is_pushed_signed_and_encrypted(
     browser = push.browser()
     async with _client(service, issuer.token()) as http:
         created = await _subscribe(http, browser, symbols=[symbol])
-        assert created["endpoint"] == browser.endpoint
+        assert created["endpoint"] == browser.endpoint and created["webpush_enabled"] is True
         listed = (await http.get(f"{BASE}/subscriptions")).json()["data"]
         assert [s["id"] for s in listed] == [created["id"]]
         assert "keys" not in listed[0] and browser.p256dh not in str(listed)
@@ -157,7 +157,8 @@ async def test_preferences_decide_what_is_pushed(
         _client(service, issuer.token()) as d,
     ):
         await _subscribe(a, wants, symbols=[symbol], channels=["webpush"])
-        await _subscribe(b, no_channel, symbols=[symbol], channels=["websocket", "webhook"])
+        muted = await _subscribe(b, no_channel, symbols=[symbol], channels=["websocket", "webhook"])
+        assert muted["webpush_enabled"] is False
         await _subscribe(c, too_unsure, symbols=[symbol], min_confidence=0.9)
         await _subscribe(d, other_symbol, symbols=[_symbol()])
         await events.publish(topics.SIGNALS.name, new_signal(symbol, confidence=0.7))

@@ -119,7 +119,8 @@ async def subscribe(body: PushSubscriptionBody, caller: CallerDep, components: C
     stored is replaced (a browser re-subscribing, possibly for another user). ``endpoint`` must
     be an https URL of a public host (at most 2,048 characters); ``keys.p256dh`` base64url of a
     65-byte P-256 point, ``keys.auth`` base64url of 16 bytes; at most
-    ``NOTIFICATION_PUSH_MAX_SUBSCRIPTIONS`` (10) per user."""
+    ``NOTIFICATION_PUSH_MAX_SUBSCRIPTIONS`` (10) per user. ``webpush_enabled`` in the answer
+    says whether the caller's preferences include the ``webpush`` channel."""
     settings = components.settings
     try:
         await check_endpoint(body.endpoint, settings)
@@ -135,7 +136,9 @@ async def subscribe(body: PushSubscriptionBody, caller: CallerDep, components: C
         saved = await repo.save_push_subscription(
             conn, caller.user_id, body.endpoint, (body.keys.p256dh, body.keys.auth), expires
         )
-    return ok(saved.as_data())
+        prefs = await repo.get_preferences(conn, caller.user_id)
+    # Preferences saved without ``webpush`` (e.g. before web push existed) deliver nothing here.
+    return ok({**saved.as_data(), "webpush_enabled": "webpush" in prefs.channels})
 
 
 @router.get("/subscriptions")

@@ -109,6 +109,11 @@ class VapidKey:
             key = parse_private_key(configured.get_secret_value())
         else:
             key = load_or_generate(settings.vapid_key_file)
+            if not settings.is_local:
+                log.warning(
+                    "NOTIFICATION_VAPID_PRIVATE_KEY is not set: using a key from the state directory; "
+                    "replicas that do not share it break each other's push subscriptions"
+                )
         vapid = cls(key, settings.notification_vapid_subject)
         try:  # fail at start-up, not at the first delivery, on a subject push services refuse
             vapid.authorization("https://push.example.com")
