@@ -152,6 +152,23 @@ def test_secrets_come_only_from_existing_secrets() -> None:
             assert "password:" not in text.lower() or doc["kind"] == "NetworkPolicy"
 
 
+def test_every_notification_replica_signs_web_pushes_with_the_shared_vapid_secret() -> None:
+    for scenario in SCENARIOS:
+        deployments = [
+            doc
+            for doc in render(scenario)
+            if doc["kind"] == "Deployment"
+            and doc["metadata"]["labels"]["app.kubernetes.io/component"] == "notification"
+        ]
+        assert len(deployments) == 1, scenario
+        env = deployments[0]["spec"]["template"]["spec"]["containers"][0]["env"]
+        (vapid,) = [e for e in env if e["name"] == "NOTIFICATION_VAPID_PRIVATE_KEY"]
+        assert vapid["valueFrom"]["secretKeyRef"] == {
+            "name": "cryptopredict-notification-vapid",
+            "key": "private-key",
+        }, scenario
+
+
 def test_migrations_run_as_pre_install_and_pre_upgrade_hooks() -> None:
     jobs = [d for d in render("defaults") if d["kind"] == "Job"]
     catalog_services = chart().values["catalogServices"]
