@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from cp_common import topics
 from cp_common.kafka import EventProducer
 from cp_common.security.denylist import TokenDenylist
+from cp_testing.waiting import eventually
 from cryptopredict.events.v1 import analysis_pb2
 
 from .notification_testing import (
@@ -293,10 +294,11 @@ async def test_a_replay_longer_than_the_batch_says_it_is_incomplete(
         for _ in range(3):
             await events.publish(topics.SIGNALS.name, new_signal(symbol))
         hub = small.components.hub
-        for _ in range(200):
-            if len(await small.components.bus.range_after(start, hub.position, count=10)) >= 3:
-                break
-            await asyncio.sleep(0.05)
+
+        async def all_three_on_the_bus() -> bool:
+            return len(await small.components.bus.range_after(start, hub.position, count=10)) >= 3
+
+        await eventually(all_three_on_the_bus, within=30, what="the three signals on the bus")
         async with ws_connect(f"{small.ws_url}{SIGNALS}?last_event_id={start}", token) as ws:
             await receive_json(ws)
             done, replayed = await receive_until(ws, lambda m: m.get("type") == "replay_complete")
