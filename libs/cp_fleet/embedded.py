@@ -30,6 +30,10 @@ aiokafka 0.14:
   topic (metadata request), with 4 partitions. ``CreateTopics`` via the admin client works too and
   honours ``num_partitions``. Tests should still use unique topic names.
 - Storage is memory only: a broker restart loses every topic, offset and committed group offset.
+- A "latest offset" query (``ListOffsets``, aiokafka's ``end_offsets``) answers the base offset of
+  the partition's last record batch plus one, not the offset after its last record: after a batch
+  of 10 records at offsets 3-12 it answers 4. Produce acknowledgements carry the right offsets.
+  :class:`cp_common.kafka.replay.BrokerWatch` allows for it.
 - ``InitProducerId`` is not implemented: ``enable_idempotence=True`` and transactions fail with
   ``UnknownError``. Producers here must run with idempotence off.
 - Consumer groups, commits and headers work. The first join of a group takes 3-5 s. A member

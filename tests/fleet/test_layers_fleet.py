@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +32,16 @@ import grpc.aio
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cp_fleet.catalog import Catalog, ServiceEntry, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_models.registry.store import ModelRegistry
+from cp_testing.layer_cascade import cascade_over_grpc, signals_on_a_rebalance_day
 from cryptopredict.analysis.v1 import (
-    asset_pb2,
-    asset_pb2_grpc,
     macro_pb2,
     macro_pb2_grpc,
-    sector_pb2,
-    sector_pb2_grpc,
-    timing_pb2,
-    timing_pb2_grpc,
 )
 from cryptopredict.common.v1 import analysis_pb2 as common
 from cryptopredict.events.v1 import analysis_pb2 as events
@@ -172,32 +166,10 @@ async def _token(fleet: LayersFleet) -> str:
         return str(login.json()["data"]["access_token"])
 
 
-async def _cascade(
-    fleet: LayersFleet, run_id: str, as_of: Timestamp | None = None
-) -> tuple[macro_pb2.AnalyzeMacroResponse, sector_pb2.AnalyzeSectorsResponse, asset_pb2.SelectAssetsResponse]:
-    async with (
-        grpc.aio.insecure_channel(fleet.grpc_target("layer1-macro")) as l1,
-        grpc.aio.insecure_channel(fleet.grpc_target("layer2-sector")) as l2,
-        grpc.aio.insecure_channel(fleet.grpc_target("layer3-asset")) as l3,
-    ):
-        macro = await macro_pb2_grpc.MacroAnalysisServiceStub(l1).AnalyzeMacro(
-            macro_pb2.AnalyzeMacroRequest(cascade_run_id=run_id, as_of=as_of), timeout=30
-        )
-        sector = await sector_pb2_grpc.SectorAnalysisServiceStub(l2).AnalyzeSectors(
-            sector_pb2.AnalyzeSectorsRequest(context=macro.context, cascade_run_id=run_id, as_of=as_of),
-            timeout=30,
-        )
-        asset = await asset_pb2_grpc.AssetSelectionServiceStub(l3).SelectAssets(
-            asset_pb2.SelectAssetsRequest(context=sector.context, cascade_run_id=run_id, as_of=as_of),
-            timeout=30,
-        )
-    return macro, sector, asset
-
-
 async def test_a_cascade_over_grpc_on_the_simulated_market(layers_fleet: LayersFleet) -> None:
     for name in ("layer1-macro", "layer2-sector", "layer3-asset"):
         await _wait_model(layers_fleet, name, "active")
-    macro, sector, asset = await _cascade(layers_fleet, f"fleet-{uuid.uuid4().hex[:8]}")
+    macro, sector, asset = await cascade_over_grpc(layers_fleet, f"fleet-{uuid.uuid4().hex[:8]}")
     assert macro.analysis.regime != common.REGIME_UNSPECIFIED
     assert sector.context.regime == macro.analysis.regime
     assert len(sector.context.sector_allocation) >= 3
@@ -215,7 +187,7 @@ async def test_a_cascade_over_grpc_on_the_simulated_market(layers_fleet: LayersF
 
 
 async def test_rest_reads_through_the_gateway_need_a_token(layers_fleet: LayersFleet) -> None:
-    await _cascade(layers_fleet, f"rest-{uuid.uuid4().hex[:8]}")
+    await cascade_over_grpc(layers_fleet, f"rest-{uuid.uuid4().hex[:8]}")
     headers = {"Authorization": f"Bearer {await _token(layers_fleet)}"}
     async with httpx.AsyncClient(base_url=layers_fleet.gateway, headers=headers, timeout=30) as client:
         regime = (await client.get("/api/v1/layer1/market-regime")).json()["data"]
@@ -260,7 +232,7 @@ async def test_deactivation_refuses_analysis_and_a_new_version_is_picked_up_with
     await _wait_model(layers_fleet, "layer2-sector", "inactive")
     assert await _health(layers_fleet, "layer2-sector", service) == health_pb2.HealthCheckResponse.NOT_SERVING
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await _cascade(layers_fleet, f"off-{uuid.uuid4().hex[:8]}")
+        await cascade_over_grpc(layers_fleet, f"off-{uuid.uuid4().hex[:8]}")
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert refused.value.details() == "Layer 2 model not available"
 
@@ -285,7 +257,7 @@ async def test_deactivation_refuses_analysis_and_a_new_version_is_picked_up_with
     assert on.returncode == 0, on.stderr
     await _wait_model(layers_fleet, "layer2-sector", "active", new_version)
     assert await _health(layers_fleet, "layer2-sector", service) == health_pb2.HealthCheckResponse.SERVING
-    _, sector, _ = await _cascade(layers_fleet, f"on-{uuid.uuid4().hex[:8]}")
+    _, sector, _ = await cascade_over_grpc(layers_fleet, f"on-{uuid.uuid4().hex[:8]}")
     assert sector.run.model_version == f"sector_rotation_v2:{new_version}"
     assert [(p.name, p.pid) for p in layers_fleet.fleet.status()] == [(p.name, p.pid) for p in pids_before]
 
@@ -390,36 +362,14 @@ async def test_the_per_user_limit_gives_one_429_and_leaves_other_users_alone(
         assert fine.status_code == 200
 
 
-async def _signals_on_a_rebalance_day(
-    fleet: LayersFleet, latest: datetime
-) -> tuple[asset_pb2.SelectAssetsResponse, timing_pb2.GenerateSignalsResponse]:
-    """The full cascade at the Sunday closes (the book's rebalance) going back from ``latest``
-    until Layer 4 emits signals (a day whose market budget is zero has none)."""
-    sunday = latest - timedelta(days=(latest.weekday() - 6) % 7)
-    async with grpc.aio.insecure_channel(fleet.grpc_target("layer4-timing")) as l4:
-        stub = timing_pb2_grpc.TimingSignalsServiceStub(l4)
-        for week in range(8):
-            as_of = Timestamp()
-            as_of.FromDatetime(sunday - timedelta(weeks=week) + timedelta(days=1))
-            run_id = f"l4-fleet-{uuid.uuid4().hex[:8]}"
-            _, _, asset = await _cascade(fleet, run_id, as_of)
-            timing = await stub.GenerateSignals(
-                timing_pb2.GenerateSignalsRequest(context=asset.context, as_of=as_of, cascade_run_id=run_id),
-                timeout=60,
-            )
-            if timing.signals:
-                return asset, timing
-    raise AssertionError("no signals at any of the last eight rebalance closes")
-
-
 async def test_layer4_signals_over_grpc_and_its_rest_routes_through_the_gateway(
     layers_fleet: LayersFleet,
 ) -> None:
     for name in ("layer1-macro", "layer2-sector", "layer3-asset", "layer4-timing"):
         await _wait_model(layers_fleet, name, "active")
-    macro, _, _ = await _cascade(layers_fleet, f"latest-{uuid.uuid4().hex[:8]}")
+    macro, _, _ = await cascade_over_grpc(layers_fleet, f"latest-{uuid.uuid4().hex[:8]}")
     latest = macro.run.as_of.ToDatetime(tzinfo=UTC)
-    asset, timing = await _signals_on_a_rebalance_day(layers_fleet, latest)
+    asset, timing = await signals_on_a_rebalance_day(layers_fleet, latest)
     assert timing.run.model_version.startswith("timing_signals_v5:") and not timing.run.replayed
     assert {a.symbol for a in timing.assessments} == {a.symbol for a in asset.context.active_assets}
     signal = timing.signals[0]

@@ -159,6 +159,7 @@ class OutboxRelay:
                 )
             results = await asyncio.gather(*futures, return_exceptions=True)
             sent_ids: list[int] = []
+            acks: list[tuple[str, int, int]] = []
             for row, result in zip(rows, results, strict=True):
                 if isinstance(result, BaseException):
                     await conn.execute(
@@ -168,8 +169,11 @@ class OutboxRelay:
                     )
                     log.warning("outbox publish failed", extra={"topic": row["topic"], "error": str(result)})
                     break
-                self._observe(result)
+                if isinstance(result, RecordMetadata):
+                    acks.append((result.topic, result.partition, result.offset))
                 sent_ids.append(row["id"])
+            if self._watch is not None and acks:
+                self._loss_seen |= self._watch.observe_pass(acks)
             if sent_ids:
                 await conn.execute(
                     "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
@@ -179,10 +183,6 @@ class OutboxRelay:
             pending = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
             OUTBOX_PENDING.labels(self._schema).set(pending - len(sent_ids))
             return len(sent_ids)
-
-    def _observe(self, metadata: object) -> None:
-        if self._watch is not None and isinstance(metadata, RecordMetadata):
-            self._loss_seen |= self._watch.observe(metadata.topic, metadata.partition, metadata.offset)
 
     async def recover_from_broker_loss(self) -> int:
         """Recreate the topics and queue again every row sent since the broker was last seen

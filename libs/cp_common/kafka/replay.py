@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -84,10 +84,18 @@ async def replay_since(
 class BrokerWatch:
     """Notices that the broker lost records this process published to it.
 
-    It remembers the highest offset the broker acknowledged per partition. The broker lost data
-    when a later acknowledgement on that partition comes back with a lower offset (it restarted
-    and counts from 0 again), or when the partition's end offset, asked for by :meth:`check`,
-    is at or below an acknowledged offset (it restarted and nothing was written since).
+    Per partition it remembers the highest offset the broker acknowledged and the lowest one of
+    the latest relay pass (the *floor*). The broker lost data when a later acknowledgement on that
+    partition comes back with a lower offset than the highest (it restarted and counts from 0
+    again), or when the partition's end offset, asked for by :meth:`check`, is at or below the
+    floor (it restarted and nothing was written since).
+
+    Why the floor and not the highest offset: the embedded broker answers a "latest offset" query
+    with the base offset of the partition's last record batch plus one, not the offset after its
+    last record, so after a pass that sent several records in one batch the end offset it reports
+    is below the highest acknowledged one although nothing was lost. A pass's lowest offset on a
+    partition is the base offset of its first batch there, so an intact broker always reports an
+    end offset above it (Kafka, whose end offset is past the last record, does too).
     ``last_good`` is the last time the broker was seen holding everything acknowledged.
     """
 
@@ -97,19 +105,28 @@ class BrokerWatch:
         self._client_id = client_id
         self._timeout_s = timeout_s
         self._acked: dict[TopicPartition, int] = {}
+        self._floor: dict[TopicPartition, int] = {}
         self._probe: AIOKafkaConsumer | None = None
         self.last_good = datetime.now(UTC)
 
-    def observe(self, topic: str, partition: int, offset: int) -> bool:
-        """Record one acknowledgement; True if its offset went back (the broker lost data)."""
-        tp = TopicPartition(topic, partition)
-        previous = self._acked.get(tp)
-        self._acked[tp] = offset if previous is None else max(previous, offset)
-        return previous is not None and offset < previous
+    def observe_pass(self, acks: Iterable[tuple[str, int, int]]) -> bool:
+        """Record one relay pass's acknowledgements (topic, partition, offset); True if an
+        offset went back (the broker lost data)."""
+        lowest: dict[TopicPartition, int] = {}
+        went_back = False
+        for topic, partition, offset in acks:
+            tp = TopicPartition(topic, partition)
+            previous = self._acked.get(tp)
+            went_back |= previous is not None and offset < previous
+            self._acked[tp] = offset if previous is None else max(previous, offset)
+            lowest[tp] = min(lowest.get(tp, offset), offset)
+        self._floor.update(lowest)
+        return went_back
 
     def reset(self) -> None:
         """Forget what was acknowledged: the next acknowledgements start a new history."""
         self._acked.clear()
+        self._floor.clear()
         self.last_good = datetime.now(UTC)
 
     async def check(self) -> bool:
@@ -124,7 +141,7 @@ class BrokerWatch:
             log.info("broker watch: no answer", extra={"error": str(exc)})
             await self.close()
             return False
-        lost = any(ends[tp] <= offset for tp, offset in self._acked.items() if tp in ends) or bool(
+        lost = any(ends[tp] <= floor for tp, floor in self._floor.items() if tp in ends) or bool(
             self._vanished
         )
         if not lost:

@@ -154,6 +154,40 @@ async def test_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice
         await producer.stop()
 
 
+async def test_an_intact_broker_after_a_batched_pass_is_not_reported_lost(
+    kafka_bootstrap_servers: str, service_db: tuple[str, asyncpg.Pool]
+) -> None:
+    """The false broker loss seen on the shared test broker: one relay pass sends several records
+    to one partition in one batch, and the embedded broker answers the latest-offset query with
+    that batch's base offset + 1, at or below the highest offset it acknowledged. The watch must
+    not take that for a loss (it compares with the pass's lowest offset)."""
+    schema, pool = service_db
+    bootstrap = kafka_bootstrap_servers
+    await ensure_topics(bootstrap, [TOPIC])
+    symbol = f"B{uuid.uuid4().hex[:6].upper()}"  # one key: every record on one partition
+    producer = EventProducer(bootstrap, client_id="intact-producer")
+    await producer.start()
+    watch = BrokerWatch(bootstrap, client_id="intact")
+    relay = OutboxRelay(pool, producer, schema=schema, broker_watch=watch, broker_check_interval=0)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            for i in range(10):
+                await enqueue(conn, TOPIC, candle_event(symbol, float(i + 1)), schema=schema)
+        assert await relay.relay_once() == 10
+        ((tp, highest),) = watch._acked.items()
+        ends = await watch._end_offsets()
+        # the broker's answer that made the highest-offset rule report a loss
+        assert ends[tp] <= highest, f"end {ends[tp]}, highest acknowledged {highest}"
+        losses_before = BROKER_LOSSES.labels(schema)._value.get()
+        assert not await watch.check()
+        await relay._watch_broker_when_due()
+        assert BROKER_LOSSES.labels(schema)._value.get() == losses_before
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+    finally:
+        await watch.close()
+        await producer.stop()
+
+
 def _all_sent(pool: asyncpg.Pool) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         return await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
