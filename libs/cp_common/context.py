@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import random
 from contextvars import ContextVar
 
 #: Correlates one request across services: HTTP ``X-Request-ID``, gRPC metadata ``x-request-id``,
@@ -17,4 +17,7 @@ CALLER_HEADER = "x-caller"
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 hex digits, unique per request. From ``random`` (seeded from the OS at start-up and
+    again after a fork), not ``uuid4``: that reads ``os.urandom`` per call, a system call that
+    was a fifth of a cached read's time in the profile. A request id correlates, it is no secret."""
+    return f"{random.getrandbits(128):032x}"

@@ -21,9 +21,11 @@ from cp_common.service import Runtime
 MESSAGE = "Rate limit exceeded"
 
 
-def per_user_limit(name: str, limit: int, window_s: int = 60) -> Callable[..., Awaitable[Principal]]:
-    async def limited(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
-        runtime: Runtime = request.app.state.runtime
+def _limiter(runtime: Runtime, name: str, limit: int, window_s: int) -> RateLimiter:
+    """One limiter per route and process: it keeps the caller's reservations between requests."""
+    extras_key = f"ratelimit:{name}:{limit}:{window_s}"
+    limiter = runtime.extras.get(extras_key)
+    if not isinstance(limiter, RateLimiter):
         scale = float(getattr(runtime.settings, "layer_rate_limit_scale", 1.0))
         limiter = RateLimiter(
             runtime.require_redis(),
@@ -31,7 +33,15 @@ def per_user_limit(name: str, limit: int, window_s: int = 60) -> Callable[..., A
             limit=max(1, round(limit * scale)),
             window_seconds=window_s,
         )
-        allowed, retry_after = await limiter.hit(principal.user_id)
+        runtime.extras[extras_key] = limiter
+    return limiter
+
+
+def per_user_limit(name: str, limit: int, window_s: int = 60) -> Callable[..., Awaitable[Principal]]:
+    async def limited(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+        allowed, retry_after = await _limiter(request.app.state.runtime, name, limit, window_s).hit(
+            principal.user_id
+        )
         if not allowed:
             raise HTTPException(status_code=429, detail=MESSAGE, headers={"Retry-After": str(retry_after)})
         return principal

@@ -5,8 +5,15 @@ catalog's services that the endpoints below need, plus the baseline: a bare Fast
 under uvicorn (``baseline_app.py``), same interpreter, one worker. The gateway uses the bench
 profile (:func:`cp_fleet.nginx_config.bench_profile`: rate limits lifted). Each endpoint is loaded
 with wrk at 64 and 256 connections, through the gateway and on the service's own port; the
-baseline is measured the same two ways. Figures: req/s, p50, p99 and the throughput ratio to the
-baseline on its own port (the strict comparison) and through the gateway.
+baseline is measured the same two ways, before and after the endpoints. Figures: req/s, p50, p99,
+non-2xx answers and socket errors, and the throughput ratio to the baseline (the mean of its two
+measurements) on its own port (the strict comparison) and through the gateway; the machine's
+load average at the start and the end; a one-line summary per run.
+
+The layer endpoints answer with data: the bench activates a Layer 1 model (fitted on the
+simulated market; the service's refresh then analyses the latest day) and stores two pages of
+active Layer 4 signals. An endpoint must answer 200 with data before it is loaded
+(:attr:`Endpoint.has_data`), else it is reported as skipped with the answer it gave.
 
 Add an endpoint with one :data:`ENDPOINTS` entry; entries whose service is not in the deploy
 catalog yet are reported as skipped. ``BENCH_HTTP_SECONDS`` sets the duration of each run (8 s).
@@ -360,8 +367,13 @@ def _ratios(figures: dict[str, Any], baseline: dict[str, Any]) -> None:
 
 
 def _verdict_2xx(figures: dict[str, Any]) -> bool:
-    """Every answer of every run was a 2xx (wrk counts the others) and no socket failed."""
-    return all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in figures.values())
+    """Every answer of every run was a 2xx (wrk counts the others)."""
+    return all(r["non_2xx"] == 0 for r in figures.values())
+
+
+def _socket_errors(figures: dict[str, Any]) -> int:
+    """Connections wrk gave up on (e.g. no answer within its 5 s timeout on a loaded machine)."""
+    return sum(r["socket_errors"] for r in figures.values())
 
 
 def _verdict(figures: dict[str, Any]) -> dict[str, Any]:
@@ -372,7 +384,37 @@ def _verdict(figures: dict[str, Any]) -> dict[str, Any]:
         "meets_ratio": at_256["ratio_to_baseline_direct"] >= TARGET_RATIO,
         "meets_p99": at_256["p99_ms"] < TARGET_P99_MS,
         "all_answers_2xx": _verdict_2xx(figures),
+        "socket_errors": _socket_errors(figures),
     }
+
+
+def _mean_baseline(first: dict[str, Any], last: dict[str, Any]) -> dict[str, Any]:
+    """The baseline's req/s per run as the mean of its measurement before and after the
+    endpoints (the load of a shared machine drifts during a run)."""
+    return {
+        key: {"requests_per_s": (first[key]["requests_per_s"] + last[key]["requests_per_s"]) / 2}
+        for key in first
+    }
+
+
+def summary(results: dict[str, Any]) -> list[str]:
+    """One line per endpoint, place and connection count: the figures at a glance."""
+    lines = []
+    for name, figures in results.items():
+        for key, run in figures.items():
+            if not isinstance(run, dict) or "requests_per_s" not in run:
+                continue
+            ratio = run.get("ratio_to_baseline_direct")
+            lines.append(
+                f"{name:22} {key:13} {run['requests_per_s']:>6} req/s  p50 {run['p50_ms']:>7.1f} ms  "
+                f"p99 {run['p99_ms']:>7.1f} ms  ratio {'-' if ratio is None else f'{ratio:.2f}':>5}  "
+                f"non-2xx {run['non_2xx']}  socket errors {run['socket_errors']}"
+            )
+    return lines
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def measure_all(wrk: str) -> dict[str, Any]:
@@ -382,25 +424,45 @@ def measure_all(wrk: str) -> dict[str, Any]:
         for e in ENDPOINTS
         if e not in runnable
     }
+    load = {"start": _load()}
     with running_fleet(catalog) as fleet:
         time.sleep(2)  # let start-up work (history backfill, key loading) settle
         seed_layers(fleet, {e.service for e in runnable})
         baseline = _measure(wrk, fleet, BASELINE_ENDPOINT, {})
         token = access_token(fleet) if any(e.bearer for e in runnable) else None
-        results: dict[str, Any] = {}
+        measured: dict[str, dict[str, Any]] = {}
         for endpoint in runnable:
             headers = {"Authorization": f"Bearer {token}"} if endpoint.bearer and token else {}
             try:
-                figures = _measure(wrk, fleet, endpoint, headers)
+                measured[endpoint.name] = _measure(wrk, fleet, endpoint, headers)
             except EndpointUnavailable as exc:  # e.g. a layer without a trained model (make train)
                 skipped[endpoint.name] = str(exc)
-                continue
-            _ratios(figures, baseline)
+        baseline_after = _measure(wrk, fleet, BASELINE_ENDPOINT, {})
+    load["end"] = _load()
+    reference = _mean_baseline(baseline, baseline_after)
+    results: dict[str, Any] = {
+        "baseline": {
+            "path": BASELINE_PATH,
+            **baseline,
+            "all_answers_2xx": _verdict_2xx(baseline),
+            "socket_errors": _socket_errors(baseline),
+        },
+        "baseline_after": {
+            "path": BASELINE_PATH,
+            **baseline_after,
+            "all_answers_2xx": _verdict_2xx(baseline_after),
+            "socket_errors": _socket_errors(baseline_after),
+        },
+    }
+    for endpoint in runnable:
+        if (figures := measured.get(endpoint.name)) is not None:
+            _ratios(figures, reference)
             results[endpoint.name] = {"path": endpoint.path, **figures, **_verdict(figures)}
-    baseline_verdict = {"all_answers_2xx": _verdict_2xx(baseline)}
     return {
-        "baseline": {"path": BASELINE_PATH, **baseline, **baseline_verdict},
         **results,
+        "ratios_against": "the mean of the baseline's req/s before and after the endpoints",
+        "load_average_1_5_15min": load,
+        "summary": summary(results),
         "skipped": skipped,
     }
 

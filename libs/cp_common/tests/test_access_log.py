@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
+from cp_common.context import new_request_id
 from cp_common.http import create_app, ok
 from cp_common.settings import ServiceSettings
 
@@ -46,3 +47,9 @@ async def test_each_request_gets_an_access_line_with_its_id_and_route(
     fields = vars(line)
     assert fields["route"] == "/things/{thing_id}" and fields["status"] == 200 and fields["method"] == "GET"
     assert "secret" not in line.getMessage() and not any("secret" in str(v) for v in vars(line).values())
+
+
+def test_generated_request_ids_are_32_hex_digits_and_unique() -> None:
+    ids = {new_request_id() for _ in range(20_000)}
+    assert len(ids) == 20_000
+    assert all(len(i) == 32 and int(i, 16) >= 0 and i == i.lower() for i in ids)

@@ -59,6 +59,53 @@ async def test_singleton_lock_expires_when_owner_dies(redis_client):
     assert await survivor.acquire()
 
 
+async def test_more_concurrent_commands_than_connections_wait_for_one(redis_url):
+    client = create_redis(redis_url, max_connections=4)
+    try:
+        key = f"pool-{uuid.uuid4().hex[:6]}"
+        counts = await asyncio.gather(*(client.incr(key) for _ in range(200)))
+        assert sorted(counts) == list(range(1, 201))
+    finally:
+        await client.aclose()
+
+
+async def test_rate_limiter_replicas_never_allow_more_than_the_limit_together(redis_client):
+    # three replicas (three limiters on one Redis) serving one caller at a large limit: each
+    # reserves calls in growing batches, and together they allow exactly the limit at most
+    name = f"replicas-{uuid.uuid4().hex[:6]}"
+    replicas = [RateLimiter(redis_client, name, limit=1000, window_seconds=3600) for _ in range(3)]
+    assert replicas[0].batch_max == 50
+    commands_before = (await redis_client.info("stats"))["total_commands_processed"]
+    allowed = 0
+    for i in range(1500):
+        ok, _ = await replicas[i % 3].hit("poller")
+        allowed += ok
+    assert 1000 - 3 * 49 <= allowed <= 1000
+    # far fewer Redis commands than calls: the reservations (and no refused call) reached it
+    commands = (await redis_client.info("stats"))["total_commands_processed"] - commands_before
+    assert commands < 150
+    # once refused, a replica refuses without asking Redis (the counter does not move)
+    before = int(await redis_client.get(replicas[0].key("poller")))
+    assert (await replicas[0].hit("poller"))[0] is False
+    assert int(await redis_client.get(replicas[0].key("poller"))) == before
+
+
+async def test_rate_limiter_concurrent_calls_stay_within_the_limit(redis_client):
+    name = f"concurrent-{uuid.uuid4().hex[:6]}"
+    replicas = [RateLimiter(redis_client, name, limit=500, window_seconds=3600) for _ in range(2)]
+    results = await asyncio.gather(*(replicas[i % 2].hit("burst") for i in range(1200)))
+    allowed = sum(ok for ok, _ in results)
+    assert 500 - 2 * (replicas[0].batch_max - 1) <= allowed <= 500
+
+
+async def test_rate_limiter_counts_every_call_of_a_small_limit_across_replicas(redis_client):
+    name = f"small-{uuid.uuid4().hex[:6]}"
+    replicas = [RateLimiter(redis_client, name, limit=10, window_seconds=3600) for _ in range(2)]
+    assert replicas[0].batch_max == 1
+    results = [(await replicas[i % 2].hit("user"))[0] for i in range(12)]
+    assert results == [True] * 10 + [False] * 2
+
+
 async def test_rate_limiter_fixed_window(redis_client):
     limiter = RateLimiter(redis_client, f"exec-{uuid.uuid4().hex[:6]}", limit=10, window_seconds=60)
     results = [await limiter.hit("user-1") for _ in range(12)]

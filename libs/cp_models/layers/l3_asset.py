@@ -16,6 +16,7 @@ drop of 0.25 since the previous scan), ``remove_from_tier2`` when a tier-2 asset
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -223,32 +224,45 @@ class AssetSelectionModel:
 
 
 class _Explainer:
-    """Readable reasons and supporting features for one scan's scores."""
+    """Readable reasons and supporting features for one scan's scores.
+
+    Every per-asset figure is looked up once per scan into plain Python containers (the ranks
+    computed by pandas as before): the reasons are built for every suggestion and scored asset
+    of a call, and per-cell ``DataFrame.at`` lookups were most of a prediction's time."""
 
     def __init__(self, rows: pd.DataFrame, score: pd.Series, light: pd.Series):
         self.rows, self.score, self.light = rows, score, light
-        self.vol_rank = rows["vol_30d"].rank(pct=True)
-        self.pct = rows[[f for f in EXPLAIN_FEATURES if f in rows]].rank(pct=True)
-        self.order = {f: rows[f].rank(ascending=False, method="min") for f in self.pct.columns}
-        self.score_rank = score.rank(ascending=False, method="min")
+        self.features = [f for f in EXPLAIN_FEATURES if f in rows]
+        pct = rows[self.features].rank(pct=True)
+        order = {f: rows[f].rank(ascending=False, method="min") for f in self.features}
+        self.n = len(rows)
+        symbols = list(rows.index)
+        self._values = dict(zip(symbols, rows[self.features].to_numpy(dtype=float).tolist(), strict=True))
+        self._pct = dict(zip(symbols, pct.to_numpy(dtype=float).tolist(), strict=True))
+        self._order = dict(
+            zip(symbols, pd.DataFrame(order, index=rows.index).to_numpy(dtype=float).tolist(), strict=True)
+        )
+        self._score = {k: float(v) for k, v in score.items()}
+        self._score_rank = {k: float(v) for k, v in score.rank(ascending=False, method="min").items()}
+        self._light = {k: float(v) for k, v in light.items()}
+        self._vol_rank = {k: float(v) for k, v in rows["vol_30d"].rank(pct=True).items()}
 
     def support(self, sym: str) -> dict[str, float]:
-        r = self.rows
-        return {f: float(r.at[sym, f]) for f in EXPLAIN_FEATURES if f in r and np.isfinite(r.at[sym, f])}
+        return {f: v for f, v in zip(self.features, self._values[sym], strict=True) if math.isfinite(v)}
 
     def reason(self, sym: str, verb: str) -> str:
-        pct, n = self.pct, len(self.rows)
+        pct, values, order = self._pct[sym], self._values[sym], self._order[sym]
         extremes = sorted(
-            pct.columns,
-            key=lambda f: -abs(float(pct.at[sym, f]) - 0.5) if np.isfinite(pct.at[sym, f]) else 0.0,
+            range(len(self.features)),
+            key=lambda j: -abs(pct[j] - 0.5) if math.isfinite(pct[j]) else 0.0,
         )[:3]
         parts = [
-            f"{EXPLAIN_FEATURES[f]} {self.rows.at[sym, f]:+.3g} (#{int(self.order[f][sym])} of {n})"
-            for f in extremes
-            if np.isfinite(pct.at[sym, f])
+            f"{EXPLAIN_FEATURES[self.features[j]]} {values[j]:+.3g} (#{int(order[j])} of {self.n})"
+            for j in extremes
+            if math.isfinite(pct[j])
         ]
         return (
-            f"{verb}: score {float(self.score[sym]):.2f}, #{int(self.score_rank[sym])} of {n} assets by "
+            f"{verb}: score {self._score[sym]:.2f}, #{int(self._score_rank[sym])} of {self.n} assets by "
             "predicted risk-adjusted return; " + "; ".join(parts)
         )
 
@@ -256,6 +270,6 @@ class _Explainer:
         return Suggestion(sym, action, confidence, self.reason(sym, verb), self.support(sym))
 
     def asset_score(self, sym: str) -> AssetScore:
-        s = float(self.score[sym])
-        level = _risk_level(float(self.vol_rank[sym]))
-        return AssetScore(sym, s, float(self.light[sym]), level, _recommendation(s), self.support(sym))
+        s = self._score[sym]
+        level = _risk_level(self._vol_rank[sym])
+        return AssetScore(sym, s, self._light[sym], level, _recommendation(s), self.support(sym))

@@ -85,6 +85,7 @@ class Accounts:
             await publish_user_changed(conn, updated, UserChange.ROLE_CHANGED, actor=actor, before=user)
             live = await repo.live_access_tokens(conn, user.id)
             await self.c.revoke_access(conn, live, "role_changed")
+        self.c.me_answers.invalidate()
         record(
             SecurityEvent.ROLE_CHANGED,
             actor_id=actor.user_id,
@@ -109,6 +110,7 @@ class Accounts:
             assert updated is not None
             change = UserChange.REACTIVATED if active else UserChange.DEACTIVATED
             await publish_user_changed(conn, updated, change, actor=actor, before=user)
+        self.c.me_answers.invalidate()
         event = SecurityEvent.REACTIVATED if active else SecurityEvent.DEACTIVATED
         record(event, actor_id=actor.user_id, user_id=user.id)
         return updated

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
@@ -17,6 +17,7 @@ from auth_service.domain.tokens import AccessTokenIssuer
 from auth_service.revocations import Revocations
 from auth_service.settings import AuthSettings
 from cp_common.cache import RateLimiter
+from cp_common.http.read_cache import PreserialisedCache
 from cp_common.security import JwtVerifier
 from cp_common.security.denylist import TokenDenylist
 from cp_common.security.token_cache import RevocationListener, VerifiedTokenCache, cached_verification
@@ -39,6 +40,10 @@ class AuthComponents:
     verifier: JwtVerifier
     #: Feeds the verifier's token cache with pushed revocations (``None``: no cache).
     revocation_listener: RevocationListener | None
+    #: ``GET /me`` answers, pre-serialised per user; dropped after every change of a user row in
+    #: this process (other replicas: 2 s at most). Deactivation and role changes also revoke
+    #: the user's access tokens, so a kept answer never outlives them.
+    me_answers: PreserialisedCache = field(default_factory=PreserialisedCache)
 
     async def revoke_access(
         self, conn: asyncpg.Connection, tokens: Sequence[LiveAccessToken], reason: str

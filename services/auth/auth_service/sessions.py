@@ -142,6 +142,7 @@ class Sessions:
                 await repo.set_password_hash(conn, user.id, rehash)
             await repo.touch_last_login(conn, user.id, now)
             tokens = await self._start_session(conn, user)
+        self.c.me_answers.invalidate()  # last_login_at changed
         login_attempt(LoginOutcome.SUCCESS)
         record(SecurityEvent.LOGIN_SUCCEEDED, user_id=user.id, client_ip=ip)
         return user, tokens

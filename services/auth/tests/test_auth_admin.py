@@ -68,6 +68,8 @@ async def test_role_change_takes_effect_at_the_next_refresh(auth: RunningAuth) -
     user = await auth.register()
     tokens = await auth.login(user["email"])
     async with auth.client() as client:
+        before = await client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))
+        assert before.json()["data"]["role"] == "casual"  # this answer is now kept (pre-serialised)
         changed = await client.put(
             f"/api/v1/auth/users/{user['id']}/role",
             headers=bearer(admin["access_token"]),
@@ -82,6 +84,9 @@ async def test_role_change_takes_effect_at_the_next_refresh(auth: RunningAuth) -
         assert refreshed.status_code == 200
         principal = await auth.components.verifier.verify(refreshed.json()["data"]["access_token"])
         assert principal.role == "professional"
+        # the change dropped the kept answer: the new token's /me shows the new role at once
+        me = await client.get("/api/v1/auth/me", headers=bearer(refreshed.json()["data"]["access_token"]))
+        assert me.status_code == 200 and me.json()["data"]["role"] == "professional"
         invalid = await client.put(
             f"/api/v1/auth/users/{user['id']}/role",
             headers=bearer(admin["access_token"]),

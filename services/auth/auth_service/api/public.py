@@ -82,10 +82,13 @@ async def logout(
 async def me(
     principal: Principal = Depends(current_principal), parts: AuthComponents = Depends(components)
 ) -> object:
-    user = await repo.user_by_id(parts.pool, principal.user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized(ACCOUNT_DEACTIVATED)
-    return ok(user.public())
+    async def build() -> bytes:
+        user = await repo.user_by_id(parts.pool, principal.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized(ACCOUNT_DEACTIVATED)
+        return UserOut.model_validate(user.public()).model_dump_json().encode()
+
+    return await parts.me_answers.answer(principal.user_id, build)
 
 
 @router.put("/me/password", response_model=Envelope[TokensOut], responses=error_responses(400, 429))
