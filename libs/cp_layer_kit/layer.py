@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from threadpoolctl import threadpool_limits
 
 from cp_common.grpc import GrpcServer
+from cp_common.http.read_cache import PreserialisedCache
 from cp_common.kafka import Subscription
 from cp_common.kafka.consumer import Event, Handler
 from cp_common.service import Runtime, ServiceSpec, should_migrate_on_start
@@ -96,6 +97,9 @@ class LayerKit:
             prefix=f"{definition.name}:results",
             ttl_s=settings.layer_latest_ttl_s,
         )
+        #: Pre-serialised answers of the layer's hot reads (the latest result's views), dropped
+        #: whenever this process stores a new result.
+        self.reads = PreserialisedCache(ttl_s=settings.layer_read_cache_s)
 
     @property
     def layer_key(self) -> str:
@@ -115,6 +119,7 @@ class LayerKit:
         stored = await self.results.store_or_replay(pending, finalize)
         if not stored.replayed:
             await self.latest.invalidate()
+            self.reads.invalidate()
         return stored
 
     # --- the read model -----------------------------------------------------------------
@@ -179,8 +184,9 @@ def kit_of(runtime: Runtime) -> LayerKit:
     return kit
 
 
-def layer_kit(request: Request) -> LayerKit:
-    """FastAPI dependency: the kit of the app's runtime."""
+async def layer_kit(request: Request) -> LayerKit:
+    """FastAPI dependency: the kit of the app's runtime (``async``: FastAPI runs a plain ``def``
+    dependency in its thread pool, a thread hand-off per request)."""
     return kit_of(request.app.state.runtime)
 
 

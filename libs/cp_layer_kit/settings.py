@@ -30,6 +30,10 @@ class LayerSettings(ServiceSettings):
     layer_model_poll_s: float = Field(default=30.0, gt=0)
     #: TTL of the cached latest result (seed: market regime 300 s).
     layer_latest_ttl_s: float = Field(default=300.0, gt=0)
+    #: Lifetime of a hot read's pre-serialised answer in each replica (cp_common.http.read_cache):
+    #: the writing replica drops it at once, every other replica serves it at most this long.
+    #: 0 turns the in-process cache off.
+    layer_read_cache_s: float = Field(default=2.0, ge=0)
     #: Native threads (OpenMP/BLAS) per model call. One serves a 100-asset call fastest on a
     #: shared machine: the models' thread pools spin and contend when cores are busy.
     layer_inference_threads: int = Field(default=1, ge=1, le=64)

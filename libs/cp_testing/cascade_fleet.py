@@ -1,6 +1,6 @@
 """A port-shifted local fleet with the whole cascade (auth, ingestion, Layers 1-4, the
-orchestrator) and its models trained the way ``make up`` does, for whole-fleet tests and the
-cascade benchmark."""
+orchestrator; optionally the admin service whose watchlists the orchestrator then reads) and its
+models trained the way ``make up`` does, for whole-fleet tests and the cascade benchmark."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ SERVICES = (
     "layer4-timing",
     "orchestrator",
 )
+ADMIN = "admin"
 LAYER_SERVICES = ("layer1-macro", "layer2-sector", "layer3-asset", "layer4-timing")
 PASSWORD = "Cascade-Fleet-2024!"  # noqa: S105 - a test user's
 
@@ -42,11 +43,14 @@ def cascade_catalog(
     orchestrator_env: Mapping[str, str],
     *,
     api_burst: int | None = None,
+    with_admin: bool = False,
     extra_services: Sequence[str] = (),
 ) -> Catalog:
     """The catalog's cascade services (and ``extra_services``, e.g. notification); ``api_burst``
-    raises the gateway's per-IP API zone (tests send many concurrent requests from one address)."""
-    wanted = {*SERVICES, *extra_services}
+    raises the gateway's per-IP API zone (tests send many concurrent requests from one address);
+    ``with_admin`` adds the admin service (the orchestrator then takes its tier sets from
+    ``WatchlistService``)."""
+    wanted = {*SERVICES, *extra_services, *([ADMIN] if with_admin else [])}
     data = load_catalog(DEFAULT_CATALOG).model_dump(mode="json")
     data["services"] = [s for s in data["services"] if s["name"] in wanted]
     if {s["name"] for s in data["services"]} != wanted:
@@ -83,6 +87,14 @@ class CascadeFleet:
     def database_url(self) -> str:
         return self.fleet.infra_env()["DATABASE_URL"]
 
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.fleet.infra_env()["KAFKA_BOOTSTRAP_SERVERS"]
+
+    def admin_password(self) -> str:
+        """The bootstrap admin's generated password (auth writes it into the state dir)."""
+        return (self.fleet.layout.state_dir / "auth-bootstrap-admin-password").read_text().strip()
+
     def service(self, name: str) -> ServiceEntry:
         return next(s for s in self.fleet.catalog.services if s.name == name)
 
@@ -117,16 +129,22 @@ class CascadeFleet:
             await conn.close()
 
 
+async def login(gateway: str, email: str, password: str) -> str:
+    """An access token through the gateway."""
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        answer = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    if answer.status_code != 200:
+        raise RuntimeError(f"login failed: {answer.text}")
+    return str(answer.json()["data"]["access_token"])
+
+
 async def _login(fleet: CascadeFleet) -> str:
     email = f"cascade-{uuid.uuid4().hex[:10]}@example.com"
     async with httpx.AsyncClient(base_url=fleet.gateway, timeout=30) as client:
         registered = await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-        if registered.status_code != 201:
-            raise RuntimeError(f"register failed: {registered.text}")
-        login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-        if login.status_code != 200:
-            raise RuntimeError(f"login failed: {login.text}")
-        return str(login.json()["data"]["access_token"])
+    if registered.status_code != 201:
+        raise RuntimeError(f"register failed: {registered.text}")
+    return await login(fleet.gateway, email, PASSWORD)
 
 
 async def _model_active(client: httpx.AsyncClient, url: str) -> bool:

@@ -12,8 +12,8 @@ every file that has drifted from the catalog (a test runs it too). Generated:
 - ``skaffold.yaml``: one artifact and one module per service,
 - the chart's copy of the alert rules (``deploy/prometheus/alerts.yaml``).
 
-Which callers reach a service (its NetworkPolicy) follows from the catalog: the gateway when it
-has public routes, every service listing it in ``depends_on``, and the orchestrator for the layers.
+Which callers reach a service on which port (its NetworkPolicy) follows from the catalog and the
+services' settings: :mod:`cp_tools.peers`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import yaml
 
 from cp_fleet.catalog import INFRASTRUCTURE_NAMES, Catalog, ServiceEntry, load_catalog
 from cp_fleet.nginx_config import render_gateway_config
+from cp_tools.peers import Callers, callers_by_service, module_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = REPO_ROOT / "deploy" / "services.yaml"
@@ -47,9 +48,6 @@ END_MARKER = "# END generated services"
 FULLNAME_PLACEHOLDER = "__FULLNAME__"
 #: The access log inside the gateway container (a writable emptyDir; stdout is ``/dev/stdout``).
 GATEWAY_ACCESS_LOG = Path("/dev/stdout")
-#: Services the orchestrator drives over gRPC (the cascade's layers).
-LAYER_NAME = re.compile(r"^layer[0-9]+-")
-ORCHESTRATOR = "orchestrator"
 IMAGE_PREFIX = "cryptopredict-"
 CHART = "helm/cryptopredict"
 TRAINING_IMAGE = "cryptopredict-training"
@@ -60,14 +58,6 @@ _UPSTREAM = re.compile(r"^(\s*)server 127\.0\.0\.1:([0-9]+);$", re.MULTILINE)
 class Generated:
     path: Path
     text: str
-
-
-def module_of(service: ServiceEntry) -> str:
-    """``python -m auth_service`` -> ``auth_service``."""
-    argv = list(service.command)
-    if "-m" not in argv:
-        raise ValueError(f"service {service.name!r}: command must be 'python -m <package>'")
-    return argv[argv.index("-m") + 1]
 
 
 def package_dir(service: ServiceEntry, repo_root: Path = REPO_ROOT) -> Path | None:
@@ -112,30 +102,19 @@ def image_target(service: ServiceEntry, repo_root: Path = REPO_ROOT) -> str:
     return "core"
 
 
-def callers_of(service: ServiceEntry, catalog: Catalog) -> list[str]:
-    """Programs that open connections to ``service`` (gateway, dependants, the orchestrator)."""
-    callers = {other.name for other in catalog.services if service.name in other.depends_on}
-    if service.public_prefixes or service.websocket_prefixes:
-        callers.add("gateway")
-    if LAYER_NAME.match(service.name) and any(s.name == ORCHESTRATOR for s in catalog.services):
-        callers.add(ORCHESTRATOR)
-    callers.discard(service.name)
-    return sorted(callers)
-
-
 def _k8s_env(value: str) -> str:
     """``${AUTH_HTTP_URL}`` -> ``$(AUTH_HTTP_URL)``: Kubernetes expands it from earlier variables."""
     return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)\}", r"$(\1)", value)
 
 
-def service_values(service: ServiceEntry, catalog: Catalog, repo_root: Path = REPO_ROOT) -> dict[str, Any]:
+def service_values(service: ServiceEntry, callers: Callers, repo_root: Path = REPO_ROOT) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "module": module_of(service),
         "image": {"repository": IMAGE_PREFIX + service.name, "target": image_target(service, repo_root)},
         "httpPort": service.http_port,
         "envPrefix": service.env_prefix,
         "public": bool(service.public_prefixes or service.websocket_prefixes),
-        "callers": callers_of(service, catalog),
+        "callers": {"http": list(callers.http), "grpc": list(callers.grpc)},
         "infrastructure": [dep for dep in service.depends_on if dep in INFRASTRUCTURE_NAMES],
         "migrations": has_migrations(service, repo_root),
         "catalogEnv": {key: _k8s_env(value) for key, value in sorted(service.env.items())},
@@ -146,7 +125,9 @@ def service_values(service: ServiceEntry, catalog: Catalog, repo_root: Path = RE
 
 
 def render_services_block(catalog: Catalog, repo_root: Path = REPO_ROOT) -> str:
-    data = {"catalogServices": {s.name: service_values(s, catalog, repo_root) for s in catalog.services}}
+    callers = callers_by_service(catalog)
+    services = {s.name: service_values(s, callers[s.name], repo_root) for s in catalog.services}
+    data = {"catalogServices": services}
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=110)
     return f"{BEGIN_MARKER}\n{body}{END_MARKER}\n"
 

@@ -117,8 +117,48 @@ FLEET = Board(
 CASCADE = Board(
     "cp-cascade",
     "CryptoPredict / Cascade",
-    "The four-layer cascade: analyses by outcome, inference time by layer, degraded runs, breakers, models.",
+    "The four-layer cascade: runs by status, run and layer-step duration, degraded runs, breakers, models.",
     (
+        _p(
+            "Cascade runs/s by status",
+            "sum by (status) (rate(cp_orchestrator_runs_total[5m]))",
+            "{{status}}",
+            core=True,
+        ),
+        Panel(
+            "Cascade run duration",
+            (
+                Query(_quantile(0.5, "cp_orchestrator_run_seconds", "status"), "p50 {{status}}"),
+                Query(_p95("cp_orchestrator_run_seconds", "status"), "p95 {{status}}"),
+            ),
+            unit="s",
+            core=True,
+        ),
+        _p(
+            "Since the last completed run",
+            "time() - max(cp_orchestrator_last_completed_run_timestamp_seconds)",
+            "age",
+            unit="s",
+            core=True,
+        ),
+        _p(
+            "Degraded runs/s by trigger",
+            'sum by (trigger) (rate(cp_orchestrator_runs_total{status="degraded"}[5m]))',
+            "{{trigger}}",
+        ),
+        _p(
+            "Layer calls/s by outcome",
+            "sum by (layer, outcome) (rate(cp_orchestrator_layer_calls_total[5m]))",
+            "{{layer}} {{outcome}}",
+            core=True,
+        ),
+        # observed for answered steps (ok, fallback, reused): needs trained models
+        _p(
+            "Layer step p95 in the cascade",
+            _p95("cp_orchestrator_layer_seconds", "layer"),
+            "{{layer}}",
+            unit="s",
+        ),
         _p(
             "Analyses/s by layer and outcome",
             "sum by (layer, outcome) (rate(cp_layer_analyses_total[5m]))",

@@ -23,19 +23,49 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+import layer1_macro_service
+import layer4_timing_service
+from cp_common.db.pool import close_pool, create_pool
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet, FleetError
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.nginx_config import bench_profile
+from cp_layer_kit.testing import register_active, simulated_market
+from cp_models.config import CascadeConfig
+from cp_models.datasets import build_datasets
+from cp_models.layers.l1_macro import MacroRegimeModel
 from cp_testing.fleets import catalog_ports, port_free
+from layer4_timing_service.storage import signals as signal_store
+from layer4_timing_service.storage.signals import NewSignal, Vote
+
+
+def _hello(body: Any) -> bool:
+    return bool(body == {"hello": "world"})
+
+
+def _has_candles(body: Any) -> bool:
+    return bool(body["data"]["candles"])
+
+
+def _has_email(body: Any) -> bool:
+    return bool(body["data"]["email"])
+
+
+def _has_regime(body: Any) -> bool:
+    return body["data"]["regime"] != "unknown" and body["data"]["analysis_id"] is not None
+
+
+def _has_signals(body: Any) -> bool:
+    return len(body["data"]["signals"]) == SIGNALS_PAGE
 
 
 @dataclass(frozen=True)
@@ -43,22 +73,32 @@ class Endpoint:
     name: str
     service: str  # the catalog name of the service answering it
     path: str
+    #: What the answer must show before the load starts (a bench of empty answers
+    #: measures nothing): candles, the user, a real analysis, a full page of signals.
+    has_data: Callable[[Any], bool]
     bearer: bool = False  # needs an access token (a fresh casual user)
 
 
+SIGNALS_PAGE = 20  # the listing's default page size
 ENDPOINTS = (
-    Endpoint("candles", "ingestion", "/api/v1/market/candles/BTC?interval=1d&limit=30"),
-    Endpoint("me", "auth", "/api/v1/auth/me", bearer=True),
-    Endpoint("layer1/market-regime", "layer1-macro", "/api/v1/layer1/market-regime", bearer=True),
-    Endpoint("layer4/signals", "layer4-timing", "/api/v1/layer4/signals", bearer=True),
+    Endpoint("candles", "ingestion", "/api/v1/market/candles/BTC?interval=1d&limit=30", _has_candles),
+    Endpoint("me", "auth", "/api/v1/auth/me", _has_email, bearer=True),
+    Endpoint(
+        "layer1/market-regime", "layer1-macro", "/api/v1/layer1/market-regime", _has_regime, bearer=True
+    ),
+    Endpoint("layer4/signals", "layer4-timing", "/api/v1/layer4/signals", _has_signals, bearer=True),
 )
 CONNECTIONS = (64, 256)
 BASELINE = "baseline"
 BASELINE_PATH = "/bench/hello"
 BASELINE_PORT = 8119
+BASELINE_ENDPOINT = Endpoint(BASELINE, BASELINE, BASELINE_PATH, _hello)
 TARGET_RATIO = 0.40
 TARGET_P99_MS = 50.0
 PASSWORD = "Bench-Http-2024!"
+#: How long an endpoint may take to answer with data (Layer 1 loads the seeded model and
+#: analyses the latest day first).
+DATA_WAIT_S = 180.0
 INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
 
 
@@ -182,6 +222,85 @@ def running_fleet(catalog: Catalog) -> Iterator[Fleet]:
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
+# --- data for the layer endpoints ------------------------------------------------------------------
+
+
+def _macro_artifact() -> bytes:
+    """A Layer 1 model fitted by ``cp_models`` on the simulated market (a fraction of a second)."""
+    datasets = build_datasets(simulated_market())
+    return MacroRegimeModel.fit(datasets.market, datasets.l1_y, CascadeConfig().l1, seed=11).to_bytes()
+
+
+async def _activate_macro_model(url: str) -> None:
+    """Register and activate a Layer 1 model: the service loads it (NOTIFY) and its refresh
+    analyses the latest market day, the analysis ``market-regime`` then answers."""
+    pool = await create_pool(url, layer1_macro_service.SCHEMA, max_size=1, register_metrics=False)
+    try:
+        await register_active(pool, layer1_macro_service.SCHEMA, "macro_regime_v3", _macro_artifact())
+    finally:
+        await close_pool(pool)
+
+
+VOTES = (
+    Vote("model", "long", 0.55, 0.62, "calibrated"),
+    Vote("rsi", "long", 0.3, 41.0),
+    Vote("macd", "hold", 0.2),
+)
+SEEDED_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "AVAX", "LINK", "DOT", "DOGE")
+
+
+def _signal(index: int, now: datetime) -> NewSignal:
+    symbol = SEEDED_SYMBOLS[index % len(SEEDED_SYMBOLS)]
+    entry = 100.0 + index
+    generated = now - timedelta(hours=index)
+    return NewSignal(
+        cascade_run_id=f"bench-http-{index // len(SEEDED_SYMBOLS)}",
+        symbol=symbol,
+        signal_type="long",
+        entry_price=entry,
+        target_price=entry * 1.08,
+        stop_loss=entry * 0.96,
+        target_distance=entry * 0.08,
+        stop_distance=entry * 0.04,
+        horizon_bars=20,
+        confidence=0.75,
+        probability=0.75,
+        agreement=0.7,
+        risk_level="medium",
+        risk_reward_ratio=2.0,
+        position_size=0.05,
+        time_horizon_hours=480,
+        decision_date=generated.date(),
+        generated_at=generated,
+        expires_at=generated + timedelta(days=20),
+        ai_analysis=f"{symbol}: the model, RSI and MACD agree on a long entry",
+        market_regime="bull",
+        model_version="timing_signals_v5:1",
+        market_context={"regime": "bull", "display": True},
+        votes=VOTES,
+    )
+
+
+async def _store_signals(url: str, count: int = 2 * SIGNALS_PAGE) -> None:
+    """Active signals in Layer 4's table, as its generation stores them (two pages' worth)."""
+    pool = await create_pool(url, layer4_timing_service.SCHEMA, max_size=1, register_metrics=False)
+    try:
+        now = datetime.now(UTC)
+        async with pool.acquire() as conn, conn.transaction():
+            await signal_store.insert_new(conn, [_signal(i, now) for i in range(count)])
+    finally:
+        await close_pool(pool)
+
+
+def seed_layers(fleet: Fleet, services: set[str]) -> None:
+    """What the layer endpoints answer: Layer 1's model (its analysis follows), Layer 4's signals."""
+    url = fleet.infra_env()["DATABASE_URL"]
+    if "layer1-macro" in services:
+        asyncio.run(_activate_macro_model(url))
+    if "layer4-timing" in services:
+        asyncio.run(_store_signals(url))
+
+
 def access_token(fleet: Fleet) -> str:
     url = f"http://127.0.0.1:{fleet.catalog.service('auth').http_port}"
     email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
@@ -197,19 +316,32 @@ def _direct(fleet: Fleet, service: str, path: str) -> str:
 
 
 class EndpointUnavailable(RuntimeError):
-    """The endpoint does not answer 200 before the load starts (reported as skipped)."""
+    """The endpoint does not answer 200 with data before the load starts (reported as skipped)."""
 
 
-def _check(url: str, headers: dict[str, str]) -> None:
-    response = httpx.get(url, headers=headers, timeout=30)
-    if response.status_code != 200:
-        raise EndpointUnavailable(f"answers {response.status_code} before the load: {response.text[:160]}")
+def _check(url: str, headers: dict[str, str], has_data: Callable[[Any], bool], wait_s: float) -> None:
+    """Wait until ``url`` answers 200 with data (a seeded analysis may take a while to appear)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        response = httpx.get(url, headers=headers, timeout=30)
+        if response.status_code == 200 and has_data(response.json()):
+            return
+        if time.monotonic() > deadline:
+            raise EndpointUnavailable(
+                f"answers {response.status_code} without data before the load: {response.text[:200]}"
+            )
+        time.sleep(1)
 
 
-def _measure(wrk: str, fleet: Fleet, service: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+def _measure(
+    wrk: str, fleet: Fleet, endpoint: Endpoint, headers: dict[str, str], wait_s: float = DATA_WAIT_S
+) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for where, url in (("gateway", f"{fleet.gateway_url}{path}"), ("direct", _direct(fleet, service, path))):
-        _check(url, headers)
+    for where, url in (
+        ("gateway", f"{fleet.gateway_url}{endpoint.path}"),
+        ("direct", _direct(fleet, endpoint.service, endpoint.path)),
+    ):
+        _check(url, headers, endpoint.has_data, wait_s)
         run_wrk(wrk, url, 16, headers)  # warm-up (caches, connection pools); not reported
         for connections in CONNECTIONS:
             figures[f"{where}_c{connections}"] = run_wrk(wrk, url, connections, headers)
@@ -227,6 +359,11 @@ def _ratios(figures: dict[str, Any], baseline: dict[str, Any]) -> None:
         )
 
 
+def _verdict_2xx(figures: dict[str, Any]) -> bool:
+    """Every answer of every run was a 2xx (wrk counts the others) and no socket failed."""
+    return all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in figures.values())
+
+
 def _verdict(figures: dict[str, Any]) -> dict[str, Any]:
     at_256 = figures["gateway_c256"]
     return {
@@ -234,6 +371,7 @@ def _verdict(figures: dict[str, Any]) -> dict[str, Any]:
         "256 connections, through the gateway",
         "meets_ratio": at_256["ratio_to_baseline_direct"] >= TARGET_RATIO,
         "meets_p99": at_256["p99_ms"] < TARGET_P99_MS,
+        "all_answers_2xx": _verdict_2xx(figures),
     }
 
 
@@ -246,19 +384,25 @@ def measure_all(wrk: str) -> dict[str, Any]:
     }
     with running_fleet(catalog) as fleet:
         time.sleep(2)  # let start-up work (history backfill, key loading) settle
-        baseline = _measure(wrk, fleet, BASELINE, BASELINE_PATH, {})
+        seed_layers(fleet, {e.service for e in runnable})
+        baseline = _measure(wrk, fleet, BASELINE_ENDPOINT, {})
         token = access_token(fleet) if any(e.bearer for e in runnable) else None
         results: dict[str, Any] = {}
         for endpoint in runnable:
             headers = {"Authorization": f"Bearer {token}"} if endpoint.bearer and token else {}
             try:
-                figures = _measure(wrk, fleet, endpoint.service, endpoint.path, headers)
+                figures = _measure(wrk, fleet, endpoint, headers)
             except EndpointUnavailable as exc:  # e.g. a layer without a trained model (make train)
                 skipped[endpoint.name] = str(exc)
                 continue
             _ratios(figures, baseline)
             results[endpoint.name] = {"path": endpoint.path, **figures, **_verdict(figures)}
-    return {"baseline": {"path": BASELINE_PATH, **baseline}, **results, "skipped": skipped}
+    baseline_verdict = {"all_answers_2xx": _verdict_2xx(baseline)}
+    return {
+        "baseline": {"path": BASELINE_PATH, **baseline, **baseline_verdict},
+        **results,
+        "skipped": skipped,
+    }
 
 
 async def run() -> dict[str, Any]:

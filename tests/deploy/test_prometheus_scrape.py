@@ -31,6 +31,7 @@ from cp_fleet.layout import DEFAULT_CATALOG
 from cp_testing.fleets import catalog_ports, port_free
 from cp_tools import dashboards
 from cryptopredict.analysis.v1 import macro_pb2, macro_pb2_grpc
+from cryptopredict.orchestrator.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from .metric_names import SCRAPE_SERIES, query_metric_names
 from .rendering import REPO_ROOT
@@ -144,6 +145,21 @@ def _run_macro(fleet: Fleet) -> None:
             assert exc.code() != grpc.StatusCode.UNAVAILABLE, exc
 
 
+def _run_cascade(fleet: Fleet) -> None:
+    """One cascade through the orchestrator's gRPC API, so the cascade-run panels have series.
+
+    Without trained models Layer 1 refuses, so the run fails: it is counted and timed as
+    ``failed`` and the last-completed time stays 0 (a stale cascade, as it is)."""
+    orchestrator = fleet.catalog.service("orchestrator")
+    with grpc.insecure_channel(f"127.0.0.1:{orchestrator.grpc_port}") as channel:
+        stub = orchestrator_pb2_grpc.OrchestratorServiceStub(channel)
+        request = orchestrator_pb2.RunCascadeRequest(symbols=["BTC"], run_id=f"scrape-{time.time_ns()}")
+        try:
+            stub.RunCascade(request, timeout=120)
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc  # "Layer 1 service unavailable"
+
+
 def _wait(condition: Any, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -164,6 +180,7 @@ def scraped() -> Iterator[Scraped]:
     try:
         fleet.up(log=lambda line: None)
         _run_macro(fleet)
+        _run_cascade(fleet)
         prometheus, url = _start_prometheus(fleet.catalog, state_dir)
         running = Scraped(fleet, url)
         expected = len(fleet.catalog.services)

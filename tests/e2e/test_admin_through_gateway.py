@@ -1,7 +1,8 @@
 """The admin service in a real local fleet (auth, ingestion, admin under supervisord, PostgreSQL,
 Redis, Kafka, Nginx; ports shifted, temporary state dir), driven through the gateway with the
-installed ``cpctl`` console script: login, tables, ``--json``, exit codes, and an L3 suggestion
-approved end to end up to the WatchlistService the orchestrator and Layer 3 read.
+installed ``cpctl`` console script: login, tables, ``--json``, exit codes, an L3 suggestion
+approved end to end up to the WatchlistService the orchestrator and Layer 3 read, and the admin
+dashboard without Layer 4 (its performance section unavailable, the rest answered).
 """
 
 from __future__ import annotations
@@ -290,3 +291,16 @@ def test_system_health_through_the_gateway(logged_in: AdminFleet) -> None:
     assert all(m["status"] in ("active", "training", "inactive", "error") for m in models["active"])
     table = logged_in.cpctl("system", "health")
     assert table.returncode == 0 and "ingestion" in table.stdout and "last cascade run" in table.stdout
+
+
+def test_the_dashboard_says_performance_is_unavailable_without_layer4(logged_in: AdminFleet) -> None:
+    result = logged_in.cpctl("--json", "system", "dashboard", "--performance-days", "7")
+    assert result.returncode == 0, result.stderr
+    dashboard = json.loads(result.stdout)
+    assert set(dashboard) == {"watchlist_stats", "suggestion_queue", "system_health", "performance_metrics"}
+    performance = dashboard["performance_metrics"]
+    assert performance["status"] == "unavailable" and "not deployed" in performance["reason"], performance
+    table = logged_in.cpctl("system", "dashboard")
+    assert table.returncode == 0 and "performance_metrics" in table.stdout and "layer4-timing" in table.stdout
+    refused = logged_in.cpctl("system", "dashboard", "--performance-days", "400")
+    assert refused.returncode == 2

@@ -3,9 +3,10 @@ auth), used through the gateway with tokens from the real auth service.
 
 The layer services and orchestrator that produce signals are not part of this fleet: the test
 publishes ``signals.v1`` events to the fleet's broker with the shared producer, exactly as Layer
-4 does. Covered: a new signal reaching a WebSocket client through the gateway and a local
-webhook receiver (signature verified), 4001/4003 at the gateway, headless Chromium opening the
-signals stream the way a frontend does, and two replicas (one started next to the fleet's,
+4 does. Covered: a new signal reaching a WebSocket client through the gateway, a local
+webhook receiver (signature verified) and a browser push subscription (a local push service
+verifying the VAPID signature and decrypting the message), 4001/4003 at the gateway, headless
+Chromium opening the signals stream the way a frontend does, and two replicas (one started next to the fleet's,
 then killed) with every event delivered exactly once per client and nothing lost on reconnect.
 """
 
@@ -40,6 +41,7 @@ from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.processes import ServerCommand, ServerProcess
 from cp_fleet.readiness import http_status
 from cp_testing.fleets import free_port_offset
+from cp_testing.webpush import LocalPushService
 from cryptopredict.common.v1 import signals_pb2 as common_signals
 from cryptopredict.events.v1 import signals_pb2
 from notification_service.webhooks import signing
@@ -256,6 +258,48 @@ async def test_a_new_signal_reaches_a_websocket_client_and_a_signed_webhook(
         assert json.loads(body)["data"]["signal_id"] == change.signal.signal_id
         deliveries = (await http.get("/api/v1/notifications/deliveries")).json()["data"]
         assert deliveries[0]["status"] == "delivered"
+
+
+async def test_a_new_signal_reaches_a_browser_push_subscription(
+    notify_fleet: NotifyFleet, events: EventProducer
+) -> None:
+    """Subscribe through the gateway with the key it serves; the local push service verifies
+    the VAPID signature and decrypts the message with the browser's key."""
+    token = await _login(notify_fleet)
+    symbol = _symbol()
+    base = "/api/v1/notifications"
+    async with httpx.AsyncClient(base_url=notify_fleet.gateway, timeout=30) as anonymous:
+        served = await anonymous.get(f"{base}/vapid-public-key")
+        assert served.status_code == 200, served.text
+        key = served.json()["data"]["application_server_key"]
+        refused = await anonymous.post(f"{base}/subscribe", json={})
+        assert refused.status_code == 401 and refused.json()["success"] is False
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        LocalPushService(key) as push,
+        httpx.AsyncClient(base_url=notify_fleet.gateway, headers=headers, timeout=30) as http,
+    ):
+        browser = push.browser()
+        bad = {**browser.subscription(), "keys": {"p256dh": browser.p256dh, "auth": "c2hvcnQ"}}
+        answer = await http.post(f"{base}/subscribe", json=bad)
+        assert answer.status_code == 422 and answer.json()["success"] is False
+        assert (await http.put(f"{base}/preferences", json={"symbols": [symbol]})).status_code == 200
+        created = await http.post(f"{base}/subscribe", json=browser.subscription())
+        assert created.status_code == 201, created.text
+        change = _signal(symbol)
+        await events.publish(topics.SIGNALS.name, change)
+        for _ in range(300):
+            if push.received_by(browser) or push.refused:
+                break
+            await asyncio.sleep(0.1)
+        assert push.refused == []
+        (message,) = push.received_by(browser)
+        assert message.claims["aud"] == push.origin
+        assert message.payload["type"] == "new_signal"
+        assert message.payload["data"]["signal_id"] == change.signal.signal_id
+        assert message.payload["data"]["entry_price"] == 42000.0
+        listed = (await http.get(f"{base}/subscriptions")).json()["data"]
+        assert [s["id"] for s in listed] == [created.json()["data"]["id"]]
 
 
 async def test_close_codes_at_the_gateway(notify_fleet: NotifyFleet) -> None:

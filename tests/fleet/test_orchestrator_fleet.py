@@ -1,12 +1,15 @@
-"""The orchestrator in a real local fleet: auth, ingestion, the four layer services and the
-orchestrator under supervisord (shifted ports, temporary state dir, PostgreSQL, Redis, Kafka,
-Nginx), the models trained the way ``make up`` does, driven through the gateway.
+"""The orchestrator in a real local fleet: auth, ingestion, the four layer services, the admin
+service and the orchestrator under supervisord (shifted ports, temporary state dir, PostgreSQL,
+Redis, Kafka, Nginx), the models trained the way ``make up`` does, driven through the gateway.
 
 One fleet for the module: a full cascade with four sections and its stored run; Layer 1 stopped
 through the supervisor (degraded with a fresh fallback, 503 naming it without one, the breaker
 open and failing fast, half-open after its reset and closed when the layer is back); a hanging
 Layer 3 (SIGSTOP) cut at its deadline; 50 concurrent quick requests; the orchestrator killed
-mid-run and the run retried without duplicate signals.
+mid-run and the run retried without duplicate signals; an admin approving a ``promote_to_tier1``
+suggestion (audit entry, ``watchlist.changes.v1``) and the next orchestrated cascade's Layer 3
+analysing that asset at tier 1. While the admin watchlist is empty the orchestrator runs on its
+configured default universe, so the tests before that one see the cascade as without admin.
 """
 
 from __future__ import annotations
@@ -18,12 +21,19 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
 
-from cp_testing.cascade_fleet import CascadeFleet, cascade_catalog
+from cp_common import topics
+from cp_common.kafka import EventProducer
+from cp_testing.cascade_fleet import CascadeFleet, cascade_catalog, login
 from cp_testing.cascade_fleet import cascade_fleet as start_cascade_fleet
+from cp_testing.topics import read_topic
+from cp_testing.waiting import eventually
+from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
+from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
 # fleet start-up and model training alone can take minutes on a loaded two-core machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -45,6 +55,7 @@ def cascade_fleet() -> Iterator[CascadeFleet]:
         },
         # 50 concurrent requests come from one client address here; the per-IP zone would queue them
         api_burst=200,
+        with_admin=True,
     )
     started = time.monotonic()
     with start_cascade_fleet(catalog) as running:
@@ -162,3 +173,146 @@ async def test_killing_the_orchestrator_mid_run_and_retrying_makes_no_duplicate_
     assert all(r["n"] == 1 for r in rows), rows
     assert len(rows) == len(data["timing"]["signals"])
     print(f"retried run {run_id}: {len(rows)} signals, none duplicated")
+
+
+ADMIN_EMAIL = "admin@cryptopredict.local"
+ADMIN_WATCHLIST = 1
+#: The admin watchlist for the promotion test; the tier-2 assets are where Layer 3 looks for
+#: promotions (and none of them is in the orchestrator's default tier 1, so a tier-1 result can
+#: only come from the admin's lists).
+TIER1 = ["BTC", "ETH", "SOL"]
+TIER2 = ["LTC", "UNI", "ATOM", "AAVE", "TRX", "MATIC", "XLM", "BCH", "ETC", "SHIB"]
+
+
+def _tiers(section: dict) -> tuple[set[str], set[str]]:
+    return {a["symbol"] for a in section["tier1"]}, {a["symbol"] for a in section["tier2"]}
+
+
+async def _layer3_recorded_tiers(fleet: CascadeFleet, run_id: str) -> dict[str, str]:
+    """What Layer 3 stored for the run: each asset's tier in its own result view."""
+    rows = await fleet.sql("SELECT view FROM layer3_asset.layer_results WHERE cascade_run_id = $1", run_id)
+    return {a["symbol"]: a["tier"] for a in json.loads(rows[0]["view"])["assets"]}
+
+
+async def _promotion(fleet: CascadeFleet, first: dict) -> tuple[str, str, str]:
+    """(suggestion id, symbol, origin): Layer 3's own promote_to_tier1 from the run when it made
+    one for a tier-2 asset, else one published on watchlist.suggestions.v1 as Layer 3 does."""
+    own = [
+        s
+        for s in first["assets"]["suggestions"]
+        if s["suggestion_type"] == "promote_to_tier1" and s["symbol"] in TIER2 and s["suggestion_id"]
+    ]
+    if own:
+        return own[0]["suggestion_id"], own[0]["symbol"], "layer3"
+    message = events_pb2.WatchlistSuggestionCreated(
+        suggestion_id=str(uuid.uuid4()),
+        symbol=TIER2[0],
+        suggestion_type=common_pb2.SUGGESTION_TYPE_PROMOTE_TO_TIER1,
+        confidence=0.9,
+        ai_reasoning="fleet test: promotion score 0.9",
+        cascade_run_id=first["run_id"],
+    )
+    message.suggested_at.GetCurrentTime()
+    producer = EventProducer(fleet.kafka_bootstrap, client_id="orchestrator-fleet-test")
+    await producer.start()
+    try:
+        await producer.publish(topics.WATCHLIST_SUGGESTIONS.name, message)
+    finally:
+        await producer.stop()
+    return message.suggestion_id, message.symbol, "published"
+
+
+async def test_an_approved_promotion_is_analysed_at_tier1_by_the_next_cascades_layer3(
+    cascade_fleet: CascadeFleet,
+) -> None:
+    token = await login(cascade_fleet.gateway, ADMIN_EMAIL, cascade_fleet.admin_password())
+    admin = httpx.AsyncClient(
+        base_url=cascade_fleet.gateway, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    )
+    items = "/api/v1/layer3/watchlists/1/items"
+    async with admin:
+        for tier, symbols in (("tier1", TIER1), ("tier2", TIER2)):
+            body = {"items": [{"crypto_symbol": s, "tier": tier} for s in symbols]}
+            added = await admin.post(f"{items}/bulk", json=body)
+            assert added.status_code == 201, added.text
+        try:
+            await _promote_and_cascade(cascade_fleet, admin)
+        finally:  # an empty admin watchlist: the orchestrator is back on its default universe
+            listed = (await admin.get("/api/v1/admin/watchlist")).json()["data"]
+            ids = [i["id"] for i in (*listed["tier1_items"], *listed["tier2_items"])]
+            removed = await admin.post(f"{items}/bulk-remove", json={"item_ids": ids})
+            assert removed.status_code == 200, removed.text
+
+
+async def _promote_and_cascade(fleet: CascadeFleet, admin: httpx.AsyncClient) -> None:
+    before = await admin.post("/api/v1/analysis/full", json={})
+    assert before.status_code == 200, before.text
+    first = before.json()["data"]
+    assert _tiers(first["assets"]) == (set(TIER1), set(TIER2)), "the orchestrator passed the admin's tiers"
+    suggestion_id, symbol, origin = await _promotion(fleet, first)
+    print(f"promoting {symbol} ({origin} suggestion {suggestion_id})")
+
+    async def queued() -> bool:
+        listed = await admin.get("/api/v1/layer3/suggestions", params={"confidence_min": 0, "limit": 500})
+        return suggestion_id in {s["id"] for s in listed.json()["data"]["suggestions"]}
+
+    await eventually(queued, within=60, what="the suggestion in the admin queue")
+    review = await admin.post(
+        f"/api/v1/layer3/suggestions/{suggestion_id}/review", json={"decision": "approve", "note": "fleet"}
+    )
+    assert review.status_code == 200, review.text
+    change = review.json()["data"]["watchlist_change"]
+    assert (change["symbol"], change["tier"]) == (symbol, "tier1"), change
+
+    audit = await admin.get("/api/v1/admin/audit", params={"target_id": suggestion_id})
+    (entry,) = audit.json()["data"]["entries"]
+    assert entry["action"] == "suggestion.approve" and entry["actor"]["email"] == ADMIN_EMAIL
+    assert entry["before"] == {"status": "pending"} and entry["after"]["status"] == "approved"
+    ((published, _),) = await read_topic(
+        fleet.kafka_bootstrap, topics.WATCHLIST_CHANGES.name, lambda m: m.suggestion_id == suggestion_id, 1
+    )
+    assert published.kind == events_pb2.WATCHLIST_CHANGE_KIND_ITEM_TIER_CHANGED
+    assert (published.symbol, published.tier, published.previous_tier) == (
+        symbol,
+        common_pb2.WATCHLIST_TIER_1,
+        common_pb2.WATCHLIST_TIER_2,
+    )
+
+    after = await admin.post("/api/v1/analysis/full", json={})
+    assert after.status_code == 200, after.text
+    second = after.json()["data"]
+    tier1, tier2 = _tiers(second["assets"])
+    assert tier1 == {*TIER1, symbol} and symbol not in tier2
+    stored = (await admin.get(f"/api/v1/analysis/runs/{second['run_id']}")).json()["data"]
+    assert symbol in _tiers(stored["assets"])[0]
+    recorded = await _layer3_recorded_tiers(fleet, second["run_id"])
+    assert recorded[symbol] == "tier1"
+    assert (await _layer3_recorded_tiers(fleet, first["run_id"]))[symbol] == "tier2"
+
+
+async def test_the_admin_dashboard_shows_layer4s_live_record_of_the_cascades_signals(
+    cascade_fleet: CascadeFleet,
+) -> None:
+    token = await login(cascade_fleet.gateway, ADMIN_EMAIL, cascade_fleet.admin_password())
+    async with httpx.AsyncClient(
+        base_url=cascade_fleet.gateway, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as admin:
+        answer = await admin.get("/api/v1/dashboard/admin", params={"performance_days": 365})
+    assert answer.status_code == 200, answer.text
+    performance = answer.json()["data"]["performance_metrics"]
+    assert performance["status"] == "available", performance
+    since = datetime.fromisoformat(performance["since"])
+    (counts,) = await cascade_fleet.sql(
+        "SELECT count(*) FILTER (WHERE generated_at >= $1) AS generated, "
+        "count(*) FILTER (WHERE status = 'active') AS open, "
+        "count(*) FILTER (WHERE closed_at >= $1) AS closed FROM layer4_timing.signals",
+        since,
+    )
+    signals = performance["signals"]
+    assert (signals["generated"], signals["open"], signals["closed"]) == (
+        counts["generated"],
+        counts["open"],
+        counts["closed"],
+    )
+    assert set(signals["closed_by_outcome"]) == {"target_hit", "stopped_out", "expired", "cancelled"}
+    print(f"admin dashboard over 365 days: {signals}")

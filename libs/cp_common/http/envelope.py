@@ -40,8 +40,14 @@ class ErrorEnvelope(BaseModel):
     details: list[ErrorDetail] | None = None
 
 
+#: Kept for the life of the process: pydantic caches parametrised generics only weakly, so an
+#: ``Envelope[Any]`` built per call is collected with its last answer and the next ``ok()``
+#: builds the class (and its schema) again - the largest cost of some requests in the profile.
+_ANY_ENVELOPE = Envelope[Any]
+
+
 def ok(data: T) -> Envelope[T]:
-    return Envelope[Any](data=data)
+    return _ANY_ENVELOPE(data=data)
 
 
 def error_body(

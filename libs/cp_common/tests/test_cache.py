@@ -65,4 +65,6 @@ async def test_rate_limiter_fixed_window(redis_client):
     allowed = [ok for ok, _ in results]
     assert allowed == [True] * 10 + [False] * 2
     assert 0 < results[-1][1] <= 60
+    # the window's counter expires with the window (plus a second), set on its first call
+    assert 0 < await redis_client.ttl(limiter.key("user-1")) <= 61
     assert (await limiter.hit("user-2"))[0] is True

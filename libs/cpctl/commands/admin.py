@@ -171,14 +171,29 @@ def health(ctx: typer.Context) -> None:
     output.show(data, current.as_json, render)
 
 
+def _flat(section: dict[str, Any]) -> dict[str, Any]:
+    """A section with its ``signals`` counts (performance_metrics) as top-level fields."""
+    nested = section.get("signals")
+    if not isinstance(nested, dict):
+        return section
+    flat = {k: v for k, v in section.items() if k != "signals"}
+    return {**flat, **{f"signals {k}": v for k, v in nested.items()}}
+
+
 @system.command("dashboard")
-def dashboard(ctx: typer.Context) -> None:
-    """The admin dashboard's four sections."""
+def dashboard(
+    ctx: typer.Context,
+    performance_days: Annotated[
+        int, typer.Option(min=1, max=365, help="window of performance_metrics, days")
+    ] = 30,
+) -> None:
+    """The admin dashboard's four sections (performance_metrics: Layer 4's live record)."""
     current = state(ctx)
-    data = current.client.call("GET", "/api/v1/dashboard/admin", service=ADMIN)
+    params = {"performance_days": performance_days}
+    data = current.client.call("GET", "/api/v1/dashboard/admin", service=ADMIN, params=params)
 
     def render(d: dict[str, Any]) -> None:
         for section, value in d.items():
-            output.fields(value, title=section)
+            output.fields(_flat(value), title=section)
 
     output.show(data, current.as_json, render)

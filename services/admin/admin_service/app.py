@@ -49,7 +49,9 @@ async def _start(runtime: Runtime) -> None:
 
 
 async def _stop(runtime: Runtime) -> None:
-    await components_of(runtime).market.aclose()
+    parts = components_of(runtime)
+    await parts.market.aclose()
+    await parts.performance.aclose()
 
 
 async def _expire_suggestions(runtime: Runtime) -> None:

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from admin_service.health import SystemHealth
 from admin_service.market import MarketData
+from admin_service.performance import SignalPerformance
 from admin_service.settings import AdminSettings
 from cp_common.cache import JsonCache
 
@@ -22,6 +23,8 @@ class AdminComponents:
     #: Watchlist details with prices and scores (seed cache ``watchlist_performance``).
     watchlist_cache: JsonCache
     health: SystemHealth
+    #: Layer 4's fleet-wide live record (the dashboard's ``performance_metrics``).
+    performance: SignalPerformance
 
 
 def build_components(settings: AdminSettings, pool: asyncpg.Pool, redis: aioredis.Redis) -> AdminComponents:
@@ -33,4 +36,5 @@ def build_components(settings: AdminSettings, pool: asyncpg.Pool, redis: aioredi
         market=market,
         watchlist_cache=JsonCache(redis, "admin:watchlist-detail"),
         health=SystemHealth(settings, pool),
+        performance=SignalPerformance(settings.admin_timing_target, timeout=settings.admin_timing_timeout_s),
     )

@@ -6,7 +6,7 @@ because a prefix would also apply to the inherited fields (``DATABASE_URL``).
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from cp_common.settings import ServiceSettings
 
@@ -19,6 +19,13 @@ class AdminSettings(ServiceSettings):
     admin_market_data_target: str | None = None
     #: Deadline of one MarketDataService call, seconds.
     admin_market_data_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    #: ``host:port`` of Layer 4's gRPC TimingSignalsService (the dashboard's performance figures);
+    #: the fleet's ``LAYER4_TIMING_GRPC_TARGET`` unless set. Unset: reported unavailable.
+    admin_timing_target: str | None = Field(
+        default=None, validation_alias=AliasChoices("ADMIN_TIMING_TARGET", "LAYER4_TIMING_GRPC_TARGET")
+    )
+    #: Deadline of one GetPerformanceSummary call, seconds.
+    admin_timing_timeout_s: float = Field(default=3.0, gt=0, le=60)
 
     # --- suggestions ----------------------------------------------------------------------------
     #: A suggestion nobody reviewed within this time expires (pending or deferred).

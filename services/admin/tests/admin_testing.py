@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import grpc.aio
 import httpx
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from google.protobuf.message import Message
 
 from admin_service.app import SPEC
 from admin_service.components import AdminComponents
 from admin_service.settings import AdminSettings
-from cp_common import topics
 from cp_common.kafka import EventProducer
-from cp_common.kafka import headers as kafka_headers
 from cp_common.service import build_app
 from cryptopredict.admin.v1 import watchlist_pb2_grpc
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
@@ -133,39 +128,3 @@ class Publisher:
         event_id = event_id or str(uuid.uuid4())
         await self.producer.publish(topic, message, event_id=event_id)
         return event_id
-
-
-async def read_topic(
-    bootstrap: str,
-    topic: str,
-    match: Callable[[Any], bool],
-    count: int,
-    timeout: float = 30.0,
-    event_ids: set[str] | None = None,
-) -> list[tuple[Any, dict[str, str]]]:
-    """The first ``count`` messages on ``topic`` (from the beginning) for which ``match`` holds
-    (and, given ``event_ids``, whose ``event-id`` header is one of them); a dead-letter topic's
-    records are decoded as its original topic's messages."""
-    decoded_as = topic.removesuffix(topics.DLQ_SUFFIX)
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"admin-reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[tuple[Any, dict[str, str]]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < count and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                for record in records:
-                    message = topics.decode(decoded_as, record.value)
-                    headers = kafka_headers.decode(record.headers)
-                    if match(message) and (event_ids is None or headers.get("event-id") in event_ids):
-                        found.append((message, headers))
-    finally:
-        await consumer.stop()
-    return found

@@ -13,13 +13,14 @@ import pytest
 
 from admin_service.storage import suggestions as suggestion_store
 from cp_common import topics
+from cp_testing.topics import read_topic
 from cp_testing.waiting import eventually
 from cryptopredict.admin.v1 import watchlist_pb2
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import admin_pb2, cascade_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
-from .admin_testing import Auth, Caller, Publisher, RunningAdmin, read_topic, suggestion
+from .admin_testing import Auth, Caller, Publisher, RunningAdmin, suggestion
 
 SUGGESTIONS = topics.WATCHLIST_SUGGESTIONS.name
 
@@ -131,7 +132,7 @@ async def test_suggestions_above_085_raise_an_admin_notification(
         topics.ADMIN_NOTIFICATIONS.name,
         lambda m: m.suggestion_id in wanted,
         2,
-        timeout=10,
+        within_s=10,
     )
     assert [m.suggestion_id for m, _ in found] == [loud.suggestion_id]
     notification = found[0][0]

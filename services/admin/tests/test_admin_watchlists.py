@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from cp_common import topics
+from cp_testing.topics import read_topic
 from cryptopredict.admin.v1 import watchlist_pb2
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
 
-from .admin_testing import ADMIN_WATCHLIST, Auth, Caller, RunningAdmin, read_topic
+from .admin_testing import ADMIN_WATCHLIST, Auth, Caller, RunningAdmin
 
 ENVELOPE_ERROR_KEYS = {"success", "error", "error_code", "timestamp"}
 

@@ -28,7 +28,9 @@ def _settings(kit: LayerKit) -> TimingSettings:
 
 
 async def _started(kit: LayerKit) -> None:
-    kit.runtime.extras[COMPONENTS_KEY] = build_components(_settings(kit), kit.runtime.require_pool())
+    kit.runtime.extras[COMPONENTS_KEY] = build_components(
+        _settings(kit), kit.runtime.require_pool(), reads=kit.reads
+    )
 
 
 def _subscriptions(kit: LayerKit) -> list[Subscription]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
+from cp_common.http.read_cache import PreserialisedCache
 from cp_common.service import Runtime
 from cp_models.backtest.costs import CostModel
 from layer4_timing_service.lifecycle import Tracker
@@ -20,6 +21,8 @@ class TimingComponents:
     settings: TimingSettings
     pool: asyncpg.Pool
     tracker: Tracker
+    #: Pre-serialised listings (``GET /signals``); the kit's, so storing a run drops them too.
+    reads: PreserialisedCache = field(default_factory=PreserialisedCache)
 
     @property
     def risk_defaults(self) -> RiskSettings:
@@ -43,10 +46,16 @@ def costs_of(settings: TimingSettings) -> CostModel:
     return CostModel(fee=settings.layer4_fee, slippage=settings.layer4_slippage)
 
 
-def build_components(settings: TimingSettings, pool: asyncpg.Pool) -> TimingComponents:
+def build_components(
+    settings: TimingSettings, pool: asyncpg.Pool, reads: PreserialisedCache | None = None
+) -> TimingComponents:
     tracker = Tracker(
         costs_of(settings),
         evidence_window=settings.layer4_evidence_window,
         evidence_min_weight=settings.layer4_evidence_min_weight,
     )
-    return TimingComponents(settings=settings, pool=pool, tracker=tracker)
+    reads = reads or PreserialisedCache(ttl_s=settings.layer_read_cache_s)
+    # the tracker changes signals inside the consumer's transaction: the listings are dropped
+    # just before its commit, so an answer read in between lives at most the cache's TTL
+    tracker.on_change.append(reads.invalidate)
+    return TimingComponents(settings=settings, pool=pool, tracker=tracker, reads=reads)

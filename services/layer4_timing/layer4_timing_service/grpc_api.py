@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import grpc.aio
 
@@ -14,16 +15,20 @@ from cp_layer_kit.layer import LayerKit
 from cryptopredict.analysis.v1 import timing_pb2 as pb
 from cryptopredict.analysis.v1 import timing_pb2_grpc as pb_grpc
 from cryptopredict.common.v1 import signals_pb2
+from layer4_timing_service import clock
 from layer4_timing_service.components import TimingComponents, components_of
 from layer4_timing_service.events import signal_message
 from layer4_timing_service.generation import compute, count_generated
 from layer4_timing_service.storage import signals as store
+from layer4_timing_service.storage import summary as summary_store
 from layer4_timing_service.storage.signals import SignalFilter
 
 SERVICE_NAME = "cryptopredict.analysis.v1.TimingSignalsService"
 DEFAULT_LIST = 50
 MAX_LIST = 500
 MAX_REASON = 500
+DEFAULT_SUMMARY_DAYS = 30
+MAX_SUMMARY_DAYS = 365
 
 
 class SignalNotActive(ServiceError):
@@ -87,7 +92,35 @@ class TimingSignalsGrpcService(pb_grpc.TimingSignalsServiceServicer):
                 if current is None:
                     raise NotFound("Signal not found")
                 raise SignalNotActive(f"the signal is not active (it is {current.status})")
+        self.parts.reads.invalidate()  # again after the commit: no listing read before it stays
         return pb.CancelSignalResponse(signal=signal_message(cancelled))
+
+    async def GetPerformanceSummary(
+        self, request: pb.GetPerformanceSummaryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPerformanceSummaryResponse:
+        days = request.days or DEFAULT_SUMMARY_DAYS
+        if not 1 <= days <= MAX_SUMMARY_DAYS:
+            raise BadRequest(f"days must be between 1 and {MAX_SUMMARY_DAYS}")
+        async with self.parts.pool.acquire() as conn:
+            until = await clock.now(conn, self.parts.settings.layer4_clock)
+            since = until - timedelta(days=days)
+            found = await summary_store.summary(conn, since)
+        response = pb.GetPerformanceSummaryResponse(
+            period_days=days,
+            generated=found.generated,
+            open=found.open,
+            closed_by_outcome=found.closed_by_outcome,
+            trades=found.trades,
+            wins=found.wins,
+            total_return=found.total_return,
+        )
+        response.since.FromDatetime(since)
+        response.until.FromDatetime(until)
+        for name in ("win_rate", "average_return", "profit_factor"):
+            value = getattr(found, name)
+            if value is not None:
+                setattr(response, name, value)
+        return response
 
 
 def register(kit: LayerKit, server: GrpcServer) -> None:

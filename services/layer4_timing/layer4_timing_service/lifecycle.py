@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -57,6 +58,12 @@ class Tracker:
         self.costs = costs
         self._evidence_window = evidence_window
         self._evidence_min_weight = evidence_min_weight
+        #: Called after every change of signals (in the changing transaction, before its commit).
+        self.on_change: list[Callable[[], None]] = []
+
+    def _changed(self) -> None:
+        for callback in self.on_change:
+            callback()
 
     async def on_candle(self, event: Event, conn: asyncpg.Connection) -> None:
         """Consumer handler for ``market.candles.v1``, chained after the kit's read-model update."""
@@ -80,6 +87,7 @@ class Tracker:
             )
         if changes:
             await events.publish(conn, changes)
+            self._changed()
         return len(changes)
 
     async def _apply(
@@ -133,4 +141,5 @@ class Tracker:
         if done is None:
             return None
         await events.publish(conn, [await self._closed(conn, done)])
+        self._changed()
         return done

@@ -162,6 +162,9 @@ async def test_a_position_closes_with_its_signal_when_candles_arrive(
             f"/api/v1/layer4/signals/{signal.id}/execute", json={"size": 0.05}, headers=bearer(token)
         )
         assert done.status_code == 200, done.text
+        listing = f"/api/v1/layer4/signals?symbol={symbol}"
+        active = (await client.get(listing, headers=bearer(token))).json()["data"]  # now kept
+        assert [s["id"] for s in active["signals"]] == [str(signal.id)]
         # the fill bar: opens at 1002, runs up to 1040 (the target 1030 is hit), closes at 1035
         bars = pd.DataFrame(
             [
@@ -184,6 +187,11 @@ async def test_a_position_closes_with_its_signal_when_candles_arrive(
             return current is not None and current.status != "active"
 
         await eventually(closed, within=60)
+        # the tracker dropped the kept listing with its change: no stale "active" page
+        after = (await client.get(listing, headers=bearer(token))).json()["data"]
+        assert after["signals"] == [] and after["total_signals"] == 0
+        hit = (await client.get(f"{listing}&status=target_hit", headers=bearer(token))).json()["data"]
+        assert [s["id"] for s in hit["signals"]] == [str(signal.id)]
         detail = (await client.get(f"/api/v1/layer4/signals/{signal.id}", headers=bearer(token))).json()[
             "data"
         ]

@@ -4,7 +4,8 @@ Start-up (after the shared runtime has migrated the schema and opened PostgreSQL
 and the JWT verifier): build the components. Consumers (one group shared by all replicas):
 signals, the layers' analyses, cascade runs, new suggestions and admin notifications, each
 turned into notices on the Redis stream bus. Background work on every replica: the hub's
-dispatcher (stream -> its WebSockets), heartbeats, revocation checks, the webhook worker.
+dispatcher (stream -> its WebSockets), heartbeats, revocation checks, the delivery workers
+(webhooks, web push).
 Shutdown closes every WebSocket with 1001 (going away) so clients reconnect elsewhere.
 """
 
@@ -60,6 +61,10 @@ async def _webhooks(runtime: Runtime) -> None:
     await _components(runtime).webhooks.run_forever()
 
 
+async def _webpush(runtime: Runtime) -> None:
+    await _components(runtime).webpush.run_forever()
+
+
 SPEC = ServiceSpec(
     name="notification",
     title="CryptoPredict notifications",
@@ -69,7 +74,7 @@ SPEC = ServiceSpec(
     uses_kafka=True,
     routers=[ws.router, notifications.router],
     consumers=_consumers,
-    background_tasks=[_dispatch, _heartbeats, _revocations, _webhooks],
+    background_tasks=[_dispatch, _heartbeats, _revocations, _webhooks, _webpush],
     on_startup=_start,
     on_shutdown=_stop,
 )

@@ -12,10 +12,13 @@ from cp_common.http.fleet_health import FleetProbe
 from cp_common.security import JwtVerifier
 from cp_common.service import Runtime
 from notification_service.bus import EventBus
+from notification_service.delivery import DeliveryWorker
 from notification_service.events import EventHandlers
 from notification_service.hub import Hub
 from notification_service.settings import NotificationSettings
-from notification_service.webhooks.delivery import WebhookWorker
+from notification_service.webhooks.delivery import WebhookChannel
+from notification_service.webpush.channel import WebPushChannel
+from notification_service.webpush.vapid import VapidKey
 
 COMPONENTS_KEY = "notification"
 
@@ -28,7 +31,9 @@ class NotificationComponents:
     bus: EventBus
     hub: Hub
     handlers: EventHandlers
-    webhooks: WebhookWorker
+    webhooks: DeliveryWorker
+    webpush: DeliveryWorker
+    vapid: VapidKey
     http: httpx.AsyncClient
     fleet: FleetProbe
     runtime: Runtime
@@ -47,6 +52,7 @@ def build_components(runtime: Runtime) -> NotificationComponents:
         redis, settings.notification_stream_key, max_events=settings.notification_replay_max_events
     )
     http = httpx.AsyncClient(timeout=settings.notification_webhook_timeout_s, follow_redirects=False)
+    vapid = VapidKey.from_settings(settings)
     return NotificationComponents(
         settings=settings,
         pool=pool,
@@ -54,7 +60,9 @@ def build_components(runtime: Runtime) -> NotificationComponents:
         bus=bus,
         hub=Hub(bus, redis, replay_max_batch=settings.notification_replay_max_batch),
         handlers=EventHandlers(bus, redis, f"{settings.notification_stream_key}:latest"),
-        webhooks=WebhookWorker(pool, bus, settings, http),
+        webhooks=DeliveryWorker(pool, bus, settings, WebhookChannel(settings, http)),
+        webpush=DeliveryWorker(pool, bus, settings, WebPushChannel(settings, http, vapid)),
+        vapid=vapid,
         http=http,
         fleet=FleetProbe(),
         runtime=runtime,

@@ -49,7 +49,7 @@ class Preferences:
 
     symbols: frozenset[str] = frozenset()
     min_confidence: float = 0.0
-    channels: frozenset[str] = frozenset({"websocket", "webhook"})
+    channels: frozenset[str] = frozenset({"websocket", "webhook", "webpush"})
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Preferences:

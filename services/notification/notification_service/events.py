@@ -1,5 +1,5 @@
-"""Kafka handlers: each consumed event becomes a notice on the bus (and, for signals, webhook
-deliveries and the active-signal read model).
+"""Kafka handlers: each consumed event becomes a notice on the bus (and, for signals, webhook and
+web push deliveries and the active-signal read model).
 
 The handlers run inside the shared consumer's idempotency transaction (the event id is claimed
 in ``processed_events`` in the same transaction), and appending to the bus is idempotent per
@@ -37,6 +37,7 @@ from notification_service.notices import (
     signal_notice,
     suggestion_notice,
 )
+from notification_service.webpush.payload import push_payload
 
 #: Notice types whose latest data ``dashboard_init`` / ``system_status_init`` show.
 SNAPSHOT_TYPES = ("layer1_update", "layer2_update", "cascade_update")
@@ -84,14 +85,9 @@ class EventHandlers:
             "timestamp": event.timestamp.isoformat(),
             "data": notice.data,
         }
-        await repo.enqueue_signal_deliveries(
-            conn,
-            event_id=event.event_id,
-            event_type=notice.type,
-            symbol=signal.symbol,
-            confidence=signal.confidence,
-            payload=payload,
-        )
+        delivery = repo.SignalDelivery(event.event_id, notice.type, signal.symbol, signal.confidence)
+        await repo.enqueue_signal_deliveries(conn, delivery, payload)
+        await repo.enqueue_push_deliveries(conn, delivery, push_payload(payload))
         await self.publish(notice)
 
     def _simple(self, build: Callable[..., Notice]) -> Handler:

@@ -27,3 +27,17 @@ WEBHOOK_SECONDS = Histogram(
 ENDPOINTS_DISABLED = Counter(
     "notification_webhook_endpoints_disabled_total", "Endpoints disabled after repeated failures"
 )
+WEBPUSH_ATTEMPTS = Counter(
+    "notification_webpush_attempts_total",
+    "Web push delivery attempts by outcome (delivered, failed, refused, gone, dead_lettered)",
+    ["outcome"],
+)
+WEBPUSH_SECONDS = Histogram(
+    "notification_webpush_attempt_duration_seconds",
+    "Duration of one web push attempt (encryption, VAPID signature, POST)",
+    buckets=LATENCY_BUCKETS,
+)
+PUSH_SUBSCRIPTIONS_REMOVED = Counter(
+    "notification_push_subscriptions_expired_total",
+    "Push subscriptions removed because the push service answered 404/410",
+)

@@ -167,49 +167,99 @@ async def enable_endpoint(
 # --- deliveries ---------------------------------------------------------------------------------
 
 
+#: The owner (``p``: their preferences row, if any) wants a signal on channel ``$6``: no row
+#: (the defaults: every channel, symbol and confidence), or the channel among theirs, the symbol
+#: ``$4`` among theirs (none: every symbol) and the confidence ``$5`` at least their minimum.
+_WANTS_SIGNAL = """(p.user_id IS NULL OR (
+        $6 = ANY (p.channels)
+        AND (cardinality(p.symbols) = 0 OR $4 = ANY (p.symbols))
+        AND $5 >= p.min_confidence))"""
+
+
+@dataclass(frozen=True)
+class SignalDelivery:
+    """What the enqueueing of one signal event needs (the payload is the channel's own)."""
+
+    event_id: str
+    event_type: str
+    symbol: str
+    confidence: float
+
+
 async def enqueue_signal_deliveries(
-    conn: asyncpg.Connection,
-    *,
-    event_id: str,
-    event_type: str,
-    symbol: str,
-    confidence: float,
-    payload: dict[str, Any],
+    conn: asyncpg.Connection, signal: SignalDelivery, payload: dict[str, Any]
 ) -> int:
     """One pending delivery per enabled endpoint whose owner wants this signal by webhook."""
     result = await conn.execute(
-        """
+        f"""
         INSERT INTO webhook_deliveries (id, endpoint_id, user_id, event_id, event_type, payload)
         SELECT gen_random_uuid(), e.id, e.user_id, $1, $2, $3::jsonb
         FROM webhook_endpoints e
         LEFT JOIN preferences p ON p.user_id = e.user_id
-        WHERE e.enabled
-          AND (p.user_id IS NULL OR (
-                'webhook' = ANY (p.channels)
-                AND (cardinality(p.symbols) = 0 OR $4 = ANY (p.symbols))
-                AND $5 >= p.min_confidence))
+        WHERE e.enabled AND {_WANTS_SIGNAL}
         ON CONFLICT (endpoint_id, event_id) DO NOTHING
-        """,
-        uuid.UUID(event_id),
-        event_type,
-        json.dumps(payload, default=str),
-        symbol,
-        confidence,
+        """,  # noqa: S608 - a constant fragment, values are parameters
+        *_signal_params(signal, payload, "webhook"),
     )
     return int(result.split()[-1])
+
+
+async def enqueue_push_deliveries(
+    conn: asyncpg.Connection, signal: SignalDelivery, payload: dict[str, Any]
+) -> int:
+    """One pending web push delivery per unexpired subscription whose owner wants this signal
+    by web push (the same preferences as webhooks, channel ``webpush``)."""
+    result = await conn.execute(
+        f"""
+        INSERT INTO webhook_deliveries
+            (id, channel, subscription_id, user_id, event_id, event_type, payload)
+        SELECT gen_random_uuid(), 'webpush', s.id, s.user_id, $1, $2, $3::jsonb
+        FROM push_subscriptions s
+        LEFT JOIN preferences p ON p.user_id = s.user_id
+        WHERE (s.expiration_time IS NULL OR s.expiration_time > now()) AND {_WANTS_SIGNAL}
+        ON CONFLICT (subscription_id, event_id) DO NOTHING
+        """,  # noqa: S608 - a constant fragment, values are parameters
+        *_signal_params(signal, payload, "webpush"),
+    )
+    return int(result.split()[-1])
+
+
+def _signal_params(signal: SignalDelivery, payload: dict[str, Any], channel: str) -> tuple[Any, ...]:
+    return (
+        uuid.UUID(signal.event_id),
+        signal.event_type,
+        json.dumps(payload, default=str),
+        signal.symbol,
+        signal.confidence,
+        channel,
+    )
+
+
+@dataclass(frozen=True)
+class PushKeys:
+    """The browser's keys of a push subscription (base64url)."""
+
+    subscription_id: uuid.UUID
+    p256dh: str
+    auth: str
 
 
 @dataclass(frozen=True)
 class DueDelivery:
     id: uuid.UUID
-    endpoint_id: uuid.UUID
+    #: The webhook endpoint (``None`` for a web push delivery).
+    endpoint_id: uuid.UUID | None
     user_id: str
+    #: The webhook URL or the push subscription's endpoint.
     url: str
+    #: The webhook signing secret (empty for web push).
     secret: str
     event_id: uuid.UUID
     event_type: str
     body: bytes
     attempts: int
+    #: The subscription's keys, for a web push delivery.
+    push: PushKeys | None = None
 
 
 async def claim_due_deliveries(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[DueDelivery]:
@@ -243,6 +293,42 @@ async def claim_due_deliveries(pool: asyncpg.Pool, *, limit: int, lease_s: float
             event_type=row["event_type"],
             body=row["body"].encode(),
             attempts=row["attempts"],
+        )
+        for row in rows
+    ]
+
+
+async def claim_due_push_deliveries(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[DueDelivery]:
+    """Due web push deliveries, leased to this replica for ``lease_s`` (as webhooks')."""
+    rows = await pool.fetch(
+        """
+        UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => $2)
+        FROM push_subscriptions s
+        WHERE d.id IN (
+            SELECT due.id FROM webhook_deliveries due
+            WHERE due.channel = 'webpush' AND due.subscription_id IS NOT NULL
+              AND due.status = 'pending' AND due.next_attempt_at <= now()
+              AND (due.locked_until IS NULL OR due.locked_until < now())
+            ORDER BY due.next_attempt_at LIMIT $1 FOR UPDATE OF due SKIP LOCKED)
+          AND s.id = d.subscription_id
+        RETURNING d.id, d.subscription_id, d.user_id, s.endpoint, s.p256dh, s.auth, d.event_id,
+                  d.event_type, d.payload::text AS body, d.attempts
+        """,
+        limit,
+        lease_s,
+    )
+    return [
+        DueDelivery(
+            id=row["id"],
+            endpoint_id=None,
+            user_id=row["user_id"],
+            url=row["endpoint"],
+            secret="",
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            body=row["body"].encode(),
+            attempts=row["attempts"],
+            push=PushKeys(row["subscription_id"], row["p256dh"], row["auth"]),
         )
         for row in rows
     ]
@@ -331,8 +417,8 @@ async def list_deliveries(
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """
-        SELECT id, endpoint_id, event_id, event_type, status, attempts, last_status, last_error,
-               next_attempt_at, created_at, finished_at
+        SELECT id, channel, endpoint_id, subscription_id, event_id, event_type, status, attempts,
+               last_status, last_error, next_attempt_at, created_at, finished_at
         FROM webhook_deliveries WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
         ORDER BY created_at DESC LIMIT $3
         """,
@@ -344,11 +430,111 @@ async def list_deliveries(
         {
             **dict(row),
             "id": str(row["id"]),
-            "endpoint_id": str(row["endpoint_id"]),
+            "endpoint_id": _text(row["endpoint_id"]),
+            "subscription_id": _text(row["subscription_id"]),
             "event_id": str(row["event_id"]),
         }
         for row in rows
     ]
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- push subscriptions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    id: uuid.UUID
+    user_id: str
+    endpoint: str
+    expiration_time: datetime | None
+    created_at: datetime
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "endpoint": self.endpoint,
+            "expiration_time": self.expiration_time,
+            "created_at": self.created_at,
+        }
+
+
+_SUBSCRIPTION_COLUMNS = "id, user_id, endpoint, expiration_time, created_at"
+
+
+def _subscription(row: asyncpg.Record) -> PushSubscription:
+    return PushSubscription(**{key: row[key] for key in _SUBSCRIPTION_COLUMNS.split(", ")})
+
+
+async def save_push_subscription(
+    conn: asyncpg.Connection,
+    user_id: str,
+    endpoint: str,
+    keys: tuple[str, str],
+    expiration_time: datetime | None,
+) -> PushSubscription:
+    """Store (or, for a known endpoint, replace: the browser re-subscribed, maybe for another
+    user) a subscription; ``keys`` is ``(p256dh, auth)``."""
+    row = await conn.fetchrow(
+        "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, expiration_time) "  # noqa: S608
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (endpoint) DO UPDATE SET "
+        "user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth, "
+        f"expiration_time = EXCLUDED.expiration_time, updated_at = now() RETURNING {_SUBSCRIPTION_COLUMNS}",
+        uuid.uuid4(),
+        user_id,
+        endpoint,
+        keys[0],
+        keys[1],
+        expiration_time,
+    )
+    return _subscription(row)
+
+
+async def count_other_push_subscriptions(conn: asyncpg.Connection, user_id: str, endpoint: str) -> int:
+    """The user's subscriptions other than ``endpoint`` (re-subscribing is not one more)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM push_subscriptions WHERE user_id = $1 AND endpoint <> $2",
+            user_id,
+            endpoint,
+        )
+    )
+
+
+async def list_push_subscriptions(
+    conn: asyncpg.Connection | asyncpg.Pool, user_id: str
+) -> list[PushSubscription]:
+    rows = await conn.fetch(
+        f"SELECT {_SUBSCRIPTION_COLUMNS} FROM push_subscriptions WHERE user_id = $1 "  # noqa: S608
+        "ORDER BY created_at",
+        user_id,
+    )
+    return [_subscription(row) for row in rows]
+
+
+async def remove_push_subscription(
+    conn: asyncpg.Connection, subscription_id: uuid.UUID, *, user_id: str | None = None, reason: str
+) -> bool:
+    """Delete a subscription (only if it is ``user_id``'s, when given); its pending deliveries
+    move to the dead letter with ``reason``, its past ones keep their history."""
+    found = await conn.fetchval(
+        "SELECT id FROM push_subscriptions WHERE id = $1 AND ($2::text IS NULL OR user_id = $2) FOR UPDATE",
+        subscription_id,
+        user_id,
+    )
+    if found is None:
+        return False
+    await conn.execute(
+        "UPDATE webhook_deliveries SET status = 'dead', last_error = $2, finished_at = now(), "
+        "locked_until = NULL WHERE subscription_id = $1 AND status = 'pending'",
+        subscription_id,
+        reason,
+    )
+    await conn.execute("DELETE FROM push_subscriptions WHERE id = $1", subscription_id)
+    return True
 
 
 # --- notices ------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ Fields are named ``notification_*`` (read from ``NOTIFICATION_*``) rather than s
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
 
 from cp_common.settings import ServiceSettings
 
@@ -56,10 +58,30 @@ class NotificationSettings(ServiceSettings):
     notification_webhook_poll_s: float = Field(default=0.5, gt=0)
     notification_webhook_batch: int = Field(default=20, ge=1)
 
+    # --- web push (browser PushSubscriptions, VAPID); attempts and backoff are the webhooks' ---
+    #: The VAPID signing key (P-256): PEM, or base64url of the 32-byte private value or of its
+    #: DER. Unset: a key generated once into ``notification_vapid_key_file`` (replicas that do
+    #: not share that file must share this setting, or subscriptions break across replicas).
+    notification_vapid_private_key: SecretStr | None = None
+    #: Where a generated key lives (mode 0600). Unset: ``<state dir>/notification/vapid-private.pem``.
+    notification_vapid_key_file: Path | None = None
+    #: The ``sub`` claim push services may contact: a ``mailto:`` or ``https:`` URL.
+    notification_vapid_subject: str = Field(
+        default="mailto:ops@cryptopredict.invalid", pattern=r"^(mailto:[^@\s]+@[^@\s]+|https://\S+)$"
+    )
+    #: How long the push service keeps an undelivered message (``TTL`` header).
+    notification_push_ttl_s: int = Field(default=86_400, ge=0, le=2_419_200)
+    notification_push_max_subscriptions: int = Field(default=10, ge=1, le=100)
+    #: Plain-http push endpoints on loopback (a local push server). Unset: allowed in local and
+    #: test mode, refused in production, where it cannot be set.
+    notification_push_allow_http_loopback: bool | None = None
+
     @model_validator(mode="after")
     def _no_private_webhooks_in_production(self) -> NotificationSettings:
         if self.environment == "production" and self.notification_webhook_allow_private:
             raise ValueError("NOTIFICATION_WEBHOOK_ALLOW_PRIVATE must not be set in production")
+        if self.environment == "production" and self.notification_push_allow_http_loopback:
+            raise ValueError("NOTIFICATION_PUSH_ALLOW_HTTP_LOOPBACK must not be set in production")
         if self.notification_webhook_backoff_s > self.notification_webhook_backoff_max_s:
             raise ValueError("NOTIFICATION_WEBHOOK_BACKOFF_S is above NOTIFICATION_WEBHOOK_BACKOFF_MAX_S")
         return self
@@ -69,3 +91,13 @@ class NotificationSettings(ServiceSettings):
         if self.notification_webhook_allow_private is None:
             return self.is_local
         return self.notification_webhook_allow_private
+
+    @property
+    def push_allow_http_loopback(self) -> bool:
+        if self.notification_push_allow_http_loopback is None:
+            return self.is_local
+        return self.notification_push_allow_http_loopback
+
+    @property
+    def vapid_key_file(self) -> Path:
+        return self.notification_vapid_key_file or self.state_dir / "notification" / "vapid-private.pem"

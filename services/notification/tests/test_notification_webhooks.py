@@ -212,7 +212,11 @@ async def test_preferences_are_validated_and_need_a_token(
         assert (await anonymous.get("/api/v1/notifications/preferences")).status_code == 401
     async with _client(service, issuer.token()) as http:
         defaults = (await http.get("/api/v1/notifications/preferences")).json()["data"]
-        assert defaults == {"symbols": [], "min_confidence": 0.0, "channels": ["webhook", "websocket"]}
+        assert defaults == {
+            "symbols": [],
+            "min_confidence": 0.0,
+            "channels": ["webhook", "webpush", "websocket"],
+        }
         for bad in (
             {"min_confidence": 1.5},
             {"channels": ["carrier-pigeon"]},

@@ -33,9 +33,9 @@ def components_of(runtime: Runtime) -> Components:
 
 
 async def _start(runtime: Runtime) -> None:
-    runtime.extras[COMPONENTS_KEY] = build_components(
-        _settings(runtime), runtime.require_pool(), runtime.require_redis()
-    )
+    parts = build_components(_settings(runtime), runtime.require_pool(), runtime.require_redis())
+    runtime.extras[COMPONENTS_KEY] = parts
+    await parts.cascade.observe_last_completed()
 
 
 async def _stop(runtime: Runtime) -> None:

@@ -29,7 +29,7 @@ from orchestrator_service import events
 from orchestrator_service.clients import LayerStubs, TierSets, Universe
 from orchestrator_service.confidence import cascade_confidence, mean_or_none, rotation_confidence
 from orchestrator_service.layers import ASSET, MACRO, SECTOR, TIMING, LayerInfo
-from orchestrator_service.metrics import CASCADE_RUNS, LAYER_CALLS, LAYER_SECONDS
+from orchestrator_service.metrics import CASCADE_RUNS, LAST_COMPLETED, LAYER_CALLS, LAYER_SECONDS, RUN_SECONDS
 from orchestrator_service.resilience import GuardedLayer, LayerFailed, LayerUnavailable
 from orchestrator_service.settings import OrchestratorSettings
 from orchestrator_service.steps import FAILED, OK, REUSED, SKIPPED, STALE_FALLBACK, Step, l1_context_too_old
@@ -76,6 +76,13 @@ class Cascade:
         self.stubs = stubs
         self.universe = universe
         self.guards = guards
+
+    async def observe_last_completed(self) -> None:
+        """Sets the last-completed gauge from the store: it survives restarts and counts the runs
+        other replicas finished before this one started."""
+        last = await runs.latest_completed(self.pool)
+        if last is not None and last.finished_at is not None:
+            LAST_COMPLETED.set(last.finished_at.timestamp())
 
     async def run(self, request: CascadeRequest) -> pb.RunCascadeResponse:
         tiers = await self.universe.tier_sets()
@@ -278,6 +285,9 @@ class Cascade:
         )
         await runs.finish(self.pool, state.request.run_id, outcome, event)
         CASCADE_RUNS.labels(status, state.request.trigger).inc()
+        RUN_SECONDS.labels(status).observe((outcome.finished_at - state.started_at).total_seconds())
+        if status != "failed":
+            LAST_COMPLETED.set(outcome.finished_at.timestamp())
 
 
 def _timing_is_new(state: RunState) -> bool:

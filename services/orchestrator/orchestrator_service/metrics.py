@@ -1,6 +1,10 @@
-"""The orchestrator's own metrics (breaker state itself is ``circuit_breaker_state{breaker}``)."""
+"""The orchestrator's own metrics (breaker state itself is ``circuit_breaker_state{breaker}``).
 
-from prometheus_client import Counter, Histogram
+A cascade run ends ``succeeded``, ``degraded`` (a layer's fresh fallback stood in) or ``failed``;
+the first two are *completed* runs (they answered).
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
 
 BREAKER_TRANSITIONS = Counter(
     "cp_orchestrator_breaker_transitions_total",
@@ -20,4 +24,14 @@ LAYER_SECONDS = Histogram(
 )
 CASCADE_RUNS = Counter(
     "cp_orchestrator_runs_total", "Finished cascade runs by status and trigger", ["status", "trigger"]
+)
+RUN_SECONDS = Histogram(
+    "cp_orchestrator_run_seconds",
+    "Time of one cascade run from its start to its stored outcome, seconds, by status",
+    ["status"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
+)
+LAST_COMPLETED = Gauge(
+    "cp_orchestrator_last_completed_run_timestamp_seconds",
+    "Unix time the newest completed (succeeded or degraded) cascade run finished; 0 before the first",
 )

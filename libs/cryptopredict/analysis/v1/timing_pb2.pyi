@@ -94,3 +94,44 @@ class CancelSignalResponse(_message.Message):
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
     signal: _signals_pb2.Signal
     def __init__(self, signal: _Optional[_Union[_signals_pb2.Signal, _Mapping]] = ...) -> None: ...
+
+class GetPerformanceSummaryRequest(_message.Message):
+    __slots__ = ("days",)
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    def __init__(self, days: _Optional[int] = ...) -> None: ...
+
+class GetPerformanceSummaryResponse(_message.Message):
+    __slots__ = ("period_days", "since", "until", "generated", "open", "closed_by_outcome", "trades", "wins", "win_rate", "average_return", "total_return", "profit_factor")
+    class ClosedByOutcomeEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PERIOD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    GENERATED_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    TRADES_FIELD_NUMBER: _ClassVar[int]
+    WINS_FIELD_NUMBER: _ClassVar[int]
+    WIN_RATE_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_RETURN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_RETURN_FIELD_NUMBER: _ClassVar[int]
+    PROFIT_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    period_days: int
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    generated: int
+    open: int
+    closed_by_outcome: _containers.ScalarMap[str, int]
+    trades: int
+    wins: int
+    win_rate: float
+    average_return: float
+    total_return: float
+    profit_factor: float
+    def __init__(self, period_days: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., generated: _Optional[int] = ..., open: _Optional[int] = ..., closed_by_outcome: _Optional[_Mapping[str, int]] = ..., trades: _Optional[int] = ..., wins: _Optional[int] = ..., win_rate: _Optional[float] = ..., average_return: _Optional[float] = ..., total_return: _Optional[float] = ..., profit_factor: _Optional[float] = ...) -> None: ...

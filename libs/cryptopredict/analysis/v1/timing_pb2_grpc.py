@@ -56,6 +56,11 @@ class TimingSignalsServiceStub:
                 request_serializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.CancelSignalRequest.SerializeToString,
                 response_deserializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.CancelSignalResponse.FromString,
                 _registered_method=True)
+        self.GetPerformanceSummary = channel.unary_unary(
+                '/cryptopredict.analysis.v1.TimingSignalsService/GetPerformanceSummary',
+                request_serializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.GetPerformanceSummaryRequest.SerializeToString,
+                response_deserializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.GetPerformanceSummaryResponse.FromString,
+                _registered_method=True)
 
 
 class TimingSignalsServiceServicer:
@@ -93,6 +98,15 @@ class TimingSignalsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPerformanceSummary(self, request, context):
+        """The fleet-wide live record over a window, for the admin dashboard: signals generated, open
+        and closed by outcome, and the closed trades' win rate and returns (INVALID_ARGUMENT for a
+        window outside 1..365 days).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TimingSignalsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +129,11 @@ def add_TimingSignalsServiceServicer_to_server(servicer, server):
                     servicer.CancelSignal,
                     request_deserializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.CancelSignalRequest.FromString,
                     response_serializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.CancelSignalResponse.SerializeToString,
+            ),
+            'GetPerformanceSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPerformanceSummary,
+                    request_deserializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.GetPerformanceSummaryRequest.FromString,
+                    response_serializer=cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.GetPerformanceSummaryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,6 +246,33 @@ class TimingSignalsService:
             '/cryptopredict.analysis.v1.TimingSignalsService/CancelSignal',
             cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.CancelSignalRequest.SerializeToString,
             cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.CancelSignalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPerformanceSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cryptopredict.analysis.v1.TimingSignalsService/GetPerformanceSummary',
+            cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.GetPerformanceSummaryRequest.SerializeToString,
+            cryptopredict_dot_analysis_dot_v1_dot_timing__pb2.GetPerformanceSummaryResponse.FromString,
             options,
             channel_credentials,
             insecure,

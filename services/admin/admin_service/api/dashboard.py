@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from admin_service.api.deps import admin_only, components
 from admin_service.components import AdminComponents
@@ -15,22 +16,21 @@ from cp_common.security import Principal
 
 router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
 
-
-def _performance(health: dict[str, Any]) -> dict[str, Any]:
-    """Signal performance is Layer 4's track record, which it does not publish to admin yet."""
-    timing = health["services"].get("layer4-timing", {})
-    return {
-        "status": "unavailable",
-        "reason": "layer4-timing publishes no performance summary yet",
-        "layer4_timing": timing.get("status", "unavailable"),
-    }
+#: The window of ``performance_metrics`` (Layer 4 accepts 1..365 days).
+PerformanceDays = Annotated[int, Query(ge=1, le=365)]
 
 
 @router.get("/admin")
 async def admin_dashboard(
-    _: Annotated[Principal, Depends(admin_only)], parts: Annotated[AdminComponents, Depends(components)]
+    _: Annotated[Principal, Depends(admin_only)],
+    parts: Annotated[AdminComponents, Depends(components)],
+    performance_days: PerformanceDays = 30,
 ) -> object:
-    health = await parts.health.report()
+    """The seed's four sections; ``performance_metrics`` is Layer 4's live record of the last
+    ``performance_days`` (``status: unavailable`` with the reason when Layer 4 does not answer)."""
+    health, performance = await asyncio.gather(
+        parts.health.report(), parts.performance.section(performance_days)
+    )
     return ok(
         {
             "watchlist_stats": await watchlist_store.stats(parts.pool),
@@ -42,6 +42,6 @@ async def admin_dashboard(
                 "services": {name: service["status"] for name, service in health["services"].items()},
                 "cascade": health["cascade"],
             },
-            "performance_metrics": _performance(health),
+            "performance_metrics": performance,
         }
     )

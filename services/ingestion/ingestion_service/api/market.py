@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from cp_common.errors import NotFound, Unavailable
 from cp_common.http import Envelope, ok
-from cp_common.http.envelope import ok_preserialised
+from cp_common.http.read_cache import PreserialisedCache
 from cp_common.security import Principal
 from ingestion_service.api import params, views
 from ingestion_service.api.deps import pool, reader
@@ -23,7 +23,7 @@ from ingestion_service.api.schemas import (
     SnapshotsOut,
 )
 from ingestion_service.events import change_pct
-from ingestion_service.read_cache import CandleReadCache, candle_cache
+from ingestion_service.read_cache import candle_cache
 from ingestion_service.storage import assets as asset_store
 from ingestion_service.storage import candles as candle_store
 from ingestion_service.storage import snapshots as snapshot_store
@@ -73,25 +73,22 @@ async def get_candles(
     end: params.End = None,
     limit: params.CandleLimit = 500,
     db: asyncpg.Pool = Pool,
-    cache: CandleReadCache = Depends(candle_cache),
+    cache: PreserialisedCache = Depends(candle_cache),
 ) -> object:
     """Closed candles of one symbol, oldest first: those with ``start <= open_time <= end``
     (at most 365 days apart), the latest ``limit`` of them (kept pre-serialised: read_cache)."""
     first, last = params.time_range(start, end)
-    key = (symbol.upper(), interval, first, last, limit)
-    cached = cache.get(key)
-    if cached is not None:
-        return ok_preserialised(cached)
-    version = cache.version
-    known = await _known_symbol(db, symbol)
-    rows, truncated = await candle_store.candle_range(db, known, interval, first, last, limit)
-    candles = [views.candle(r) for r in rows]
-    data = CandlesOut(
-        symbol=known, interval=interval, count=len(candles), truncated=truncated, candles=candles
-    )
-    data_json = data.model_dump_json().encode()
-    cache.put(key, data_json, version)
-    return ok_preserialised(data_json)
+
+    async def build() -> bytes:
+        known = await _known_symbol(db, symbol)
+        rows, truncated = await candle_store.candle_range(db, known, interval, first, last, limit)
+        candles = [views.candle(r) for r in rows]
+        data = CandlesOut(
+            symbol=known, interval=interval, count=len(candles), truncated=truncated, candles=candles
+        )
+        return data.model_dump_json().encode()
+
+    return await cache.answer((symbol.upper(), interval, first, last, limit), build)
 
 
 @router.get("/overview", response_model=Envelope[OverviewOut])

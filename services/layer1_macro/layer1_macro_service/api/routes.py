@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic_core import to_json
 
 from cp_common.errors import BadRequest
 from cp_common.http import ok
@@ -50,10 +51,13 @@ async def market_regime(
     kit: LayerKit = Depends(layer_kit), _: Principal = Depends(per_user_limit("market-regime", 100))
 ) -> Any:
     """The latest regime (cached 300 s), or ``{"regime": "unknown", "confidence": 0.0}``."""
-    latest = await kit.latest.get()
-    if latest is None:
-        return ok(dict(NO_REGIME))
-    return ok({k: latest.get(k) for k in REGIME_FIELDS})
+
+    async def build() -> bytes:
+        latest = await kit.latest.get()
+        return to_json(NO_REGIME if latest is None else {k: latest.get(k) for k in REGIME_FIELDS})
+
+    # kept pre-serialised in the process, dropped when it stores a new analysis (kit.reads)
+    return await kit.reads.answer("market-regime", build)
 
 
 @router.get("/sentiment")

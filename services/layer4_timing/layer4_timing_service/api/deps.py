@@ -12,8 +12,10 @@ from cp_layer_kit.ratelimit import per_user_limit
 from layer4_timing_service.components import COMPONENTS_KEY, TimingComponents
 
 
-def components(request: Request) -> TimingComponents:
-    return request.app.state.runtime.extras[COMPONENTS_KEY]
+async def components(request: Request) -> TimingComponents:
+    """``async``: FastAPI runs a plain ``def`` dependency in its thread pool (a hand-off per call)."""
+    parts: TimingComponents = request.app.state.runtime.extras[COMPONENTS_KEY]
+    return parts
 
 
 Components = Annotated[TimingComponents, Depends(components)]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query
+from pydantic_core import to_json
 
 from cp_common.errors import BadRequest, NotFound
 from cp_common.http import ok
@@ -65,13 +66,14 @@ async def list_signals(
         symbol=symbol.upper() if symbol else None,
     )
     after = decode_cursor(cursor) if cursor else None
-    async with components.pool.acquire() as conn:
-        rows = await store.page(conn, where, limit + 1, after)
-        total = await store.count(conn, where)
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(Cursor(page[-1].generated_at, page[-1].id)) if more else None
-    return ok(
-        {
+
+    async def build() -> bytes:
+        async with components.pool.acquire() as conn:
+            rows = await store.page(conn, where, limit + 1, after)
+            total = await store.count(conn, where)
+        page, more = rows[:limit], len(rows) > limit
+        next_cursor = encode_cursor(Cursor(page[-1].generated_at, page[-1].id)) if more else None
+        data = {
             "signals": [views.signal(s) for s in page],
             "total_signals": total,
             "filters": {
@@ -81,7 +83,10 @@ async def list_signals(
             },
             "next_cursor": next_cursor,
         }
-    )
+        return to_json(data)
+
+    # public: every caller asking the same query gets the same page (kept pre-serialised)
+    return await components.reads.answer(("signals", where, limit, cursor), build)
 
 
 @router.get("/signals/{signal_id}")

@@ -1,0 +1,1 @@
+"""Web push: browser PushSubscriptions, VAPID keys and the ``webpush`` delivery channel."""
