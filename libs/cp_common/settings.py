@@ -56,10 +56,9 @@ class ServiceSettings(BaseSettings):
     #: After the broker lost records, the outbox publishes again what it sent since the broker was
     #: last seen intact minus this allowance, for records consumers had not read yet.
     outbox_replay_lag_s: float = Field(default=600.0, ge=0)
-    #: Watch the broker for lost records and re-publish the outbox automatically. Off by default:
-    #: on the shared test broker it reported losses that had not happened (re-publishing, which
-    #: idempotent consumers absorb but raw topic readers see); ``replay-outbox`` works either way.
-    outbox_broker_watch: bool = False
+    #: Watch the broker for lost records and re-publish the outbox automatically (see
+    #: :class:`cp_common.kafka.replay.BrokerWatch`); ``replay-outbox`` works either way.
+    outbox_broker_watch: bool = True
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -1,7 +1,7 @@
 """The seeds' load scenario scaled to this machine: mixed users through the gateway with locust.
 
-The seeds ask for p95 < 500 ms with 0 errors other than intended 429s (SEED_REQUIREMENTS: P95
-response time, concurrent users). A port-shifted fleet (auth, ingestion's simulated market,
+The seeds ask for p95 < 500 ms with 0 errors other than intended 429s (their non-functional
+targets: P95 response time, concurrent users). A port-shifted fleet (auth, ingestion's simulated market,
 Layers 1-4, the orchestrator and notification; models trained as ``make up`` does,
 :mod:`cp_testing.cascade_fleet`) runs with the gateway's bench profile
 (:func:`cp_fleet.nginx_config.bench_profile`: every user comes from one address here, so the

@@ -22,9 +22,13 @@ from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
 
+from .delivery import Delivery
+
 CATALOG = load_catalog(DEFAULT_CATALOG)
 #: Seconds from the fault to every affected service being ready again, by service or server.
 RECOVERY_SECONDS: dict[str, float] = {}
+#: Events published around each fault (:mod:`.delivery`), by service or server.
+DELIVERY: dict[str, Delivery] = {}
 #: Start-up allowance per service in the test fleet (the catalog's own may be shorter).
 START_TIMEOUT_S = 240
 
@@ -78,7 +82,7 @@ def running_fleet() -> Iterator[ChaosFleet]:
         # eight services starting at once on a busy 2-core machine: a layer service's imports
         # alone can take over a minute of wall time there
         service["ready_timeout_s"] = max(service.get("ready_timeout_s") or 0, START_TIMEOUT_S)
-        # the automatic broker-loss step is opt-in (see docs/runtime.md); this suite tests it
+        # the automatic broker-loss step (on by default, see docs/runtime.md) is what this suite tests
         service.setdefault("env", {})["OUTBOX_BROKER_WATCH"] = "true"
     base = Catalog.model_validate(data)
     # below the ephemeral port range (32768+), which a busy machine's connections fill
@@ -91,10 +95,25 @@ def running_fleet() -> Iterator[ChaosFleet]:
         fleet.up(log=lambda line: None)
         print(f"\nchaos fleet ({len(CATALOG.services)} services) up in {time.monotonic() - started:.1f}s")
         yield ChaosFleet(fleet)
-        print("recovery seconds:", {k: round(v, 1) for k, v in RECOVERY_SECONDS.items()})
+        print(fault_table())
     finally:
         fleet.down()
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def fault_table() -> str:
+    """One line per fault: recovery seconds and the events published around it, lost, duplicated."""
+    lines = ["fault          recovery_s  events  pairs  lost  duplicated"]
+    for name in [*RECOVERY_SECONDS, *(n for n in DELIVERY if n not in RECOVERY_SECONDS)]:
+        seconds = f"{RECOVERY_SECONDS[name]:.1f}" if name in RECOVERY_SECONDS else "-"
+        d = DELIVERY.get(name)
+        counts = (
+            f"{d.events:6d}  {d.pairs:5d}  {d.lost:4d}  {d.duplicated:10d}"
+            if d
+            else "     -      -     -           -"
+        )
+        lines.append(f"{name:<14} {seconds:>10}  {counts}")
+    return "\n".join(lines)
 
 
 def envelope_problem(content_type: str, text: str) -> str | None:

@@ -9,8 +9,12 @@ while it was down), never an HTML page or a hang; and its outbox drains (nothing
 publish is stuck). For each infrastructure server: while it is down the services that depend on
 it report not ready, and they recover by themselves once it is back; after the broker restart
 the outbox relay notices the lost records and re-publishes them (``kafka_broker_losses_total``).
+After every fault, the events published around it (every outbox, from just before the fault to
+the recovery) were each applied once by every consumer group of their topic: none lost, none
+applied twice (``delivery.py``).
 
-Recovery times are printed (``-s``) and collected in ``RECOVERY_SECONDS``.
+Recovery times and event counts are printed (``-s``), collected in ``RECOVERY_SECONDS`` and
+``DELIVERY``, and tabled when the fleet stops.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import asyncpg
 import httpx
@@ -30,7 +35,8 @@ import pytest
 from cp_fleet.catalog import ServiceEntry
 from cp_testing.waiting import eventually
 
-from .chaos_fleet import CATALOG, RECOVERY_SECONDS, ChaosFleet, envelope_problem
+from .chaos_fleet import CATALOG, DELIVERY, RECOVERY_SECONDS, ChaosFleet, envelope_problem
+from .delivery import Delivery, db_now, deliveries
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +49,10 @@ INFRASTRUCTURE = ("postgres", "redis", "kafka")
 RECOVERY_TARGET_S = 30.0
 RECOVERY_LIMIT_S = 90.0
 DOWN_STATUSES = {502, 503, 504}
+#: Seconds the consumers get to apply the events published around a fault.
+SETTLE_S = 60.0
+#: Seconds to wait for a first event after a fault during which nothing was published.
+PUBLISH_WAIT_S = 30.0
 
 
 def probe_path(service: ServiceEntry) -> str | None:
@@ -143,6 +153,7 @@ async def test_sigkill_each_service_under_load(chaos_fleet: ChaosFleet, name: st
         paths = [p for p in (probe_path(service), "/api/v1/market/candles/BTC?interval=1h&limit=5") if p]
         old_pid = chaos_fleet.pid(name)
         assert old_pid, f"{name} has no pid"
+        window_start = await db_now(chaos_fleet.database_url)
         async with load_running(GatewayLoad(chaos_fleet.gateway, paths)) as load:
             await asyncio.sleep(0.5)
             killed_at = time.monotonic()
@@ -168,6 +179,34 @@ async def test_sigkill_each_service_under_load(chaos_fleet: ChaosFleet, name: st
     if probe_path(service):
         assert DOWN_STATUSES & set(load.statuses), f"the gateway never saw {name} down: {set(load.statuses)}"
     await eventually(lambda: outbox_drained(chaos_fleet.database_url), within=30, what="every outbox drained")
+    delivery = await settled_delivery(chaos_fleet, window_start)
+    DELIVERY[name] = delivery
+    print(
+        f"{name}: {delivery.events} events published around the kill, {delivery.lost} lost, {delivery.duplicated} duplicated"
+    )
+    assert (delivery.lost, delivery.duplicated) == (0, 0), delivery
+
+
+async def settled_delivery(fleet: ChaosFleet, since: datetime) -> Delivery:
+    """Lost and duplicated events among those published from ``since`` until now (extended to
+    the next publish when none happened yet, e.g. a fault shorter than ingestion's 10 s candle
+    cycle), once every consumer had up to ``SETTLE_S`` to apply them."""
+
+    async def published() -> bool:
+        return (await deliveries(fleet.database_url, since, await db_now(fleet.database_url))).events > 0
+
+    with contextlib.suppress(AssertionError):  # a quiet fleet: reported as 0 events
+        await eventually(published, within=PUBLISH_WAIT_S, interval=1.0, what="an event published")
+    until = await db_now(fleet.database_url)
+    result: list[Delivery] = []
+
+    async def settled() -> bool:
+        result[:] = [await deliveries(fleet.database_url, since, until)]
+        return result[0].lost == 0
+
+    with contextlib.suppress(AssertionError):  # reported and asserted by the caller
+        await eventually(settled, within=SETTLE_S, interval=1.0, what="every event applied")
+    return result[0]
 
 
 async def outbox_drained(database_url: str) -> bool:
@@ -194,6 +233,7 @@ async def test_restart_infrastructure_services_reconnect(chaos_fleet: ChaosFleet
             return not any(await states())
 
         await eventually(all_ready, within=60, interval=0.5, what=f"every service ready before {infra} stops")
+        window_start = await db_now(chaos_fleet.database_url)
         down_at = time.monotonic()
         await asyncio.to_thread(chaos_fleet.fleet.stop, infra)
         await eventually(none_ready, within=30, interval=0.5, what=f"readiness reflects {infra} down")
@@ -211,6 +251,12 @@ async def test_restart_infrastructure_services_reconnect(chaos_fleet: ChaosFleet
             interval=0.5,
             what="the outbox saw the broker loss",
         )
+    delivery = await settled_delivery(chaos_fleet, window_start)
+    DELIVERY[infra] = delivery
+    print(
+        f"{infra}: {delivery.events} events published around the restart, {delivery.lost} lost, {delivery.duplicated} duplicated"
+    )
+    assert (delivery.lost, delivery.duplicated) == (0, 0), delivery
 
 
 async def broker_loss_seen(fleet: ChaosFleet) -> bool:
