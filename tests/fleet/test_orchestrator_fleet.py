@@ -157,11 +157,18 @@ async def test_killing_the_orchestrator_mid_run_and_retrying_makes_no_duplicate_
         if await cascade_fleet.sql("SELECT 1 FROM orchestrator.cascade_runs WHERE run_id = $1", run_id):
             break
         await asyncio.sleep(0.02)
-    os.kill(cascade_fleet.pid("orchestrator"), signal.SIGKILL)
+    old_pid = cascade_fleet.pid("orchestrator")
+    os.kill(old_pid, signal.SIGKILL)
     killed = await attempt
     assert killed.status_code in (502, 503, 504, 200), killed.text
-    # supervisord restarts it (autorestart); start() waits until it is ready again
-    cascade_fleet.fleet.start("orchestrator", log=lambda line: None)
+
+    def restarted() -> bool:  # supervisord's autorestart, seen as a new pid
+        status = next(s for s in cascade_fleet.fleet.status() if s.name == "orchestrator")
+        return status.state == "RUNNING" and status.pid not in (None, old_pid)
+
+    # before supervisord has noticed the death, start() would read a stale state and fail
+    await eventually(restarted, within=60, interval=0.2, what="supervisord restarting the orchestrator")
+    cascade_fleet.fleet.start("orchestrator", log=lambda line: None)  # returns once it is ready
     retried = await cascade_fleet.post("/api/v1/analysis/full", {"symbols": SYMBOLS, "run_id": run_id})
     assert retried.status_code == 200, retried.text
     data = retried.json()["data"]
