@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -20,10 +19,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from cp_fleet.catalog import Catalog, ServiceEntry, load_catalog
+from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
-from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
+from cp_testing.fleets import FleetHandle, clean_environ, free_port_offset
 
 SERVICES = (
     "auth",
@@ -65,44 +64,9 @@ def cascade_catalog(
     return Catalog.model_validate(data)
 
 
-def clean_environ() -> dict[str, str]:
-    """The developer's environment without anything that would choose infra, source or layers."""
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if k not in INFRA_VARIABLES and not k.startswith(("INGESTION_", "LAYER", "ORCHESTRATOR_"))
-    }
-
-
 @dataclass
-class CascadeFleet:
-    fleet: Fleet
+class CascadeFleet(FleetHandle):
     token: str = ""
-
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
-
-    @property
-    def database_url(self) -> str:
-        return self.fleet.infra_env()["DATABASE_URL"]
-
-    @property
-    def kafka_bootstrap(self) -> str:
-        return self.fleet.infra_env()["KAFKA_BOOTSTRAP_SERVERS"]
-
-    def admin_password(self) -> str:
-        """The bootstrap admin's generated password (auth writes it into the state dir)."""
-        return (self.fleet.layout.state_dir / "auth-bootstrap-admin-password").read_text().strip()
-
-    def service(self, name: str) -> ServiceEntry:
-        return next(s for s in self.fleet.catalog.services if s.name == name)
-
-    def grpc_target(self, name: str) -> str:
-        return f"127.0.0.1:{self.service(name).grpc_port}"
-
-    def http(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.service(name).http_port}"
 
     def pid(self, name: str) -> int:
         status = next(s for s in self.fleet.status() if s.name == name)

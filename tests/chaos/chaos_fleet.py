@@ -8,7 +8,6 @@ in ``ChaosFleet.secrets`` for the log scan that closes the package (``test_gatew
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 from cp_fleet.catalog import Catalog, ServiceEntry, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
-from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
+from cp_testing.fleets import FleetHandle, clean_environ, free_port_offset
 
 from .delivery import Delivery
 
@@ -33,40 +32,15 @@ DELIVERY: dict[str, Delivery] = {}
 START_TIMEOUT_S = 240
 
 
-def _environ() -> dict[str, str]:
-    """The developer's environment without anything that would choose infra, sources or models."""
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if k not in INFRA_VARIABLES and not k.startswith(("INGESTION_", "LAYER"))
-    }
-
-
 @dataclass
-class ChaosFleet:
-    fleet: Fleet
+class ChaosFleet(FleetHandle):
     secrets: list[str] = field(default_factory=list)
-
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
-
-    @property
-    def database_url(self) -> str:
-        return self.fleet.infra_env()["DATABASE_URL"]
-
-    def service(self, name: str) -> ServiceEntry:
-        return next(s for s in self.fleet.catalog.services if s.name == name)
 
     def readiness_url(self, service: ServiceEntry) -> str:
         return f"http://127.0.0.1:{service.http_port}{service.readiness_path}"
 
     def pid(self, name: str) -> int | None:
         return next(s.pid for s in self.fleet.status() if s.name == name)
-
-    @property
-    def state_dir(self) -> Path:
-        return self.fleet.layout.state_dir
 
     def admin_password(self) -> str:
         password = (self.state_dir / "auth-bootstrap-admin-password").read_text().strip()
@@ -89,7 +63,7 @@ def running_fleet() -> Iterator[ChaosFleet]:
     offset = free_port_offset(base, start=1700, stop=13000, step=227)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-chaos-fleet-")).resolve()
     state_dir.chmod(0o755)
-    fleet = Fleet(base.shifted(offset), state_dir, environ=_environ())
+    fleet = Fleet(base.shifted(offset), state_dir, environ=clean_environ())
     try:
         started = time.monotonic()
         fleet.up(log=lambda line: None)

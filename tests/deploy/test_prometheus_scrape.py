@@ -11,7 +11,6 @@ Prometheus for the module; both are stopped at the end.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import subprocess
@@ -31,7 +30,7 @@ from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_testing.cascade_fleet import CascadeFleet, train_models, wait_models
-from cp_testing.fleets import catalog_ports, port_free
+from cp_testing.fleets import clean_environ, free_port_offset
 from cp_tools import dashboards
 from cryptopredict.analysis.v1 import macro_pb2, macro_pb2_grpc
 from cryptopredict.events.v1 import cascade_pb2
@@ -42,7 +41,6 @@ from .rendering import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
 SCRAPE_INTERVAL_S = 1
 READY_TIMEOUT_S = 300
 _HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
@@ -60,14 +58,6 @@ def _patient(catalog: Catalog) -> Catalog:
     for service in data["services"]:
         service["ready_timeout_s"] = max(service["ready_timeout_s"], READY_TIMEOUT_S)
     return Catalog.model_validate(data)
-
-
-def _environ() -> dict[str, str]:
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if k not in INFRA_VARIABLES and not k.startswith(("INGESTION_", "LAYER"))
-    }
 
 
 @dataclass
@@ -176,10 +166,10 @@ def _wait(condition: Any, timeout_s: float, what: str) -> None:
 @pytest.fixture(scope="module")
 def scraped() -> Iterator[Scraped]:
     base = _patient(load_catalog(DEFAULT_CATALOG))
-    offset = next(o for o in range(1700, 13000, 211) if all(port_free(p + o) for p in catalog_ports(base)))
+    offset = free_port_offset(base, start=1700, step=211)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-scrape-")).resolve()
     state_dir.chmod(0o755)
-    fleet = Fleet(base.shifted(offset), state_dir, environ=_environ())
+    fleet = Fleet(base.shifted(offset), state_dir, environ=clean_environ())
     prometheus: subprocess.Popen[bytes] | None = None
     try:
         fleet.up(log=lambda line: None)

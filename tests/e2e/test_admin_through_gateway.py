@@ -30,7 +30,7 @@ from cp_common.kafka import EventProducer
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
-from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
+from cp_testing.fleets import INFRA_VARIABLES, FleetHandle, free_port_offset
 from cryptopredict.admin.v1 import watchlist_pb2, watchlist_pb2_grpc
 from cryptopredict.common.v1 import watchlists_pb2 as common_pb2
 from cryptopredict.events.v1 import watchlists_pb2 as events_pb2
@@ -54,22 +54,14 @@ def _catalog() -> Catalog:
 
 
 @dataclass
-class AdminFleet:
-    fleet: Fleet
+class AdminFleet(FleetHandle):
     catalog: Catalog
     config_dir: Path
-
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
 
     @property
     def watchlist_target(self) -> str:
         (admin,) = [s for s in self.catalog.services if s.name == "admin"]
         return f"127.0.0.1:{admin.grpc_port}"
-
-    def admin_password(self) -> str:
-        return (self.fleet.layout.state_dir / "auth-bootstrap-admin-password").read_text().strip()
 
     def cpctl(
         self, *args: str, config_dir: Path | None = None, stdin: str | None = None

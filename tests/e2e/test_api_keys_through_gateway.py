@@ -14,7 +14,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,7 @@ import pytest
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
-from cp_testing.fleets import INFRA_VARIABLES, free_port_offset
+from cp_testing.fleets import INFRA_VARIABLES, FleetHandle, free_port_offset
 
 pytestmark = pytest.mark.slow
 
@@ -54,16 +53,8 @@ def _catalog() -> Catalog:
     return Catalog.model_validate(data)
 
 
-@dataclass
-class KeyFleet:
-    fleet: Fleet
-
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
-
-    def admin_password(self) -> str:
-        return (self.fleet.layout.state_dir / "auth-bootstrap-admin-password").read_text().strip()
+class KeyFleet(FleetHandle):
+    """The fleet the API-key tests run against: auth, ingestion and notification (:data:`READS`)."""
 
 
 @pytest.fixture(scope="module")

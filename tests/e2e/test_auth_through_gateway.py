@@ -38,7 +38,7 @@ from cp_common.settings import ServiceSettings
 from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
-from cp_testing.fleets import free_port_offset
+from cp_testing.fleets import FleetHandle, free_port_offset
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -76,24 +76,11 @@ def _auth_only_catalog() -> Catalog:
 
 
 @dataclass
-class AuthFleet:
-    fleet: Fleet
+class AuthFleet(FleetHandle):
     secrets: list[str] = field(default_factory=list)
 
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
-
-    @property
-    def state_dir(self) -> Path:
-        return self.fleet.layout.state_dir
-
-    @property
-    def redis_url(self) -> str:
-        return self.fleet.infra_env()["REDIS_URL"]
-
     def admin_credentials(self) -> tuple[str, str]:
-        password = (self.state_dir / "auth-bootstrap-admin-password").read_text().strip()
+        password = self.admin_password()
         self.secrets.append(password)
         return "admin@cryptopredict.local", password
 

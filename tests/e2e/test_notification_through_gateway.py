@@ -40,7 +40,7 @@ from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_fleet.processes import ServerCommand, ServerProcess
 from cp_fleet.readiness import http_status
-from cp_testing.fleets import free_port_offset
+from cp_testing.fleets import FleetHandle, free_port_offset
 from cp_testing.webpush import LocalPushService
 from cryptopredict.common.v1 import signals_pb2 as common_signals
 from cryptopredict.events.v1 import signals_pb2
@@ -62,13 +62,8 @@ def _catalog() -> Catalog:
 
 
 @dataclass
-class NotifyFleet:
-    fleet: Fleet
+class NotifyFleet(FleetHandle):
     secrets: list[str] = field(default_factory=list)
-
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
 
     @property
     def ws_gateway(self) -> str:

@@ -12,9 +12,7 @@ executions, performance, paper execution and its errors).
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,10 +32,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from cp_fleet.catalog import Catalog, ServiceEntry, load_catalog
+from cp_fleet.catalog import Catalog, load_catalog
 from cp_fleet.fleet import Fleet
 from cp_fleet.layout import DEFAULT_CATALOG
 from cp_models.registry.store import ModelRegistry
+from cp_testing.fleets import FleetHandle, clean_environ, free_port_offset, port_free
 from cp_testing.layer_cascade import cascade_over_grpc, signals_on_a_rebalance_day
 from cryptopredict.analysis.v1 import (
     macro_pb2,
@@ -52,16 +51,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 SERVICES = ("auth", "ingestion", "layer1-macro", "layer2-sector", "layer3-asset", "layer4-timing")
 PASSWORD = "Layers-Fleet-2024!"
-INFRA_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CP_STATE_DIR")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _catalog() -> Catalog:
@@ -73,50 +62,12 @@ def _catalog() -> Catalog:
     return Catalog.model_validate(data)
 
 
-def _ports(catalog: Catalog) -> list[int]:
-    ports = [
-        catalog.gateway.port,
-        *(catalog.infrastructure.port_of(n) for n in ("postgres", "redis", "kafka")),
-    ]
-    for service in catalog.services:
-        ports += [service.http_port, *([service.grpc_port] if service.grpc_port else [])]
-    return ports
-
-
-def _environ() -> dict[str, str]:
-    """The developer's environment without anything that would choose infra, source or layers."""
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if k not in INFRA_VARIABLES and not k.startswith(("INGESTION_", "LAYER"))
-    }
-
-
 @dataclass
-class LayersFleet:
-    fleet: Fleet
-
-    @property
-    def gateway(self) -> str:
-        return self.fleet.gateway_url
-
-    @property
-    def database_url(self) -> str:
-        return self.fleet.infra_env()["DATABASE_URL"]
-
-    def service(self, name: str) -> ServiceEntry:
-        return next(s for s in self.fleet.catalog.services if s.name == name)
-
-    def grpc_target(self, name: str) -> str:
-        return f"127.0.0.1:{self.service(name).grpc_port}"
-
-    def http(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.service(name).http_port}"
-
+class LayersFleet(FleetHandle):
     def registry_cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "cp_models.registry", *args],
-            env={**_environ(), "DATABASE_URL": self.database_url},
+            env={**clean_environ(), "DATABASE_URL": self.database_url},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -127,11 +78,10 @@ class LayersFleet:
 @pytest.fixture(scope="module")
 def layers_fleet() -> Iterator[LayersFleet]:
     base = _catalog()
-    # below the ephemeral port range (32768+), which a busy machine's connections fill
-    offset = next(o for o in range(1500, 13000, 223) if all(_port_free(p + o) for p in _ports(base)))
+    offset = free_port_offset(base, start=1500)
     state_dir = Path(tempfile.mkdtemp(prefix="cp-layers-fleet-")).resolve()
     state_dir.chmod(0o755)
-    fleet = Fleet(base.shifted(offset), state_dir, environ=_environ())
+    fleet = Fleet(base.shifted(offset), state_dir, environ=clean_environ())
     try:
         started = time.monotonic()
         fleet.up(log=lambda line: None)
@@ -268,7 +218,7 @@ def _second_replica(
     entry = fleet.service(name)
     env = fleet.fleet.service_env(entry)
     http_port, grpc_port = (
-        next(p for p in range(p0 + 900, p0 + 1900) if _port_free(p))
+        next(p for p in range(p0 + 900, p0 + 1900) if port_free(p))
         for p0 in (entry.http_port, entry.grpc_port or 0)
     )
     env.update({"HTTP_PORT": str(http_port), "GRPC_PORT": str(grpc_port)})
