@@ -22,6 +22,7 @@ catalog yet are reported as skipped. ``BENCH_HTTP_SECONDS`` sets the duration of
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import random
 import re
@@ -53,6 +54,7 @@ from cp_models.layers.l1_macro import MacroRegimeModel
 from cp_testing.fleets import catalog_ports, port_free
 from layer4_timing_service.storage import signals as signal_store
 from layer4_timing_service.storage.signals import NewSignal, Vote
+from layer4_timing_service.testing import new_signal
 
 
 def _hello(body: Any) -> bool:
@@ -260,31 +262,21 @@ def _signal(index: int, now: datetime) -> NewSignal:
     symbol = SEEDED_SYMBOLS[index % len(SEEDED_SYMBOLS)]
     entry = 100.0 + index
     generated = now - timedelta(hours=index)
-    return NewSignal(
-        cascade_run_id=f"bench-http-{index // len(SEEDED_SYMBOLS)}",
-        symbol=symbol,
-        signal_type="long",
-        entry_price=entry,
-        target_price=entry * 1.08,
-        stop_loss=entry * 0.96,
+    signal = new_signal(
+        symbol,
+        "long",
+        generated.date(),
+        entry,
         target_distance=entry * 0.08,
         stop_distance=entry * 0.04,
-        horizon_bars=20,
-        confidence=0.75,
-        probability=0.75,
-        agreement=0.7,
-        risk_level="medium",
-        risk_reward_ratio=2.0,
-        position_size=0.05,
-        time_horizon_hours=480,
-        decision_date=generated.date(),
-        generated_at=generated,
-        expires_at=generated + timedelta(days=20),
-        ai_analysis=f"{symbol}: the model, RSI and MACD agree on a long entry",
-        market_regime="bull",
-        model_version="timing_signals_v5:1",
-        market_context={"regime": "bull", "display": True},
+        run_id=f"bench-http-{index // len(SEEDED_SYMBOLS)}",
         votes=VOTES,
+        generated_at=generated,
+    )
+    return dataclasses.replace(
+        signal,
+        ai_analysis=f"{symbol}: the model, RSI and MACD agree on a long entry",
+        market_context={"regime": "bull", "display": True},
     )
 
 

@@ -171,34 +171,22 @@ async def _feed(pool: asyncpg.Pool, handler: Any, symbols: list[str], start: dat
 
 
 async def bench_tracking(pool: asyncpg.Pool, settings: TimingSettings) -> dict[str, object]:
-    from layer4_timing_service.storage.signals import NewSignal
+    from layer4_timing_service.testing import new_signal
 
     symbols = [f"TRK{i:02d}" for i in range(TRACKED_SYMBOLS)]
     decision = datetime(2024, 1, 1, tzinfo=UTC)
+    # levels no candle of the bench reaches: every signal stays active and is re-walked
     rows = [
-        NewSignal(
-            cascade_run_id=f"bench-track-{i}",
-            symbol=symbols[i % TRACKED_SYMBOLS],
-            signal_type="long",
-            entry_price=100.0,
-            target_price=1000.0,
-            stop_loss=1.0,
+        new_signal(
+            symbols[i % TRACKED_SYMBOLS],
+            "long",
+            decision.date(),
+            100.0,
             target_distance=900.0,
             stop_distance=99.0,
-            horizon_bars=365,
-            confidence=0.6,
-            probability=0.6,
-            agreement=0.75,
-            risk_level="medium",
-            risk_reward_ratio=9.0,
-            position_size=0.05,
-            time_horizon_hours=365 * 24,
-            decision_date=decision.date(),
-            generated_at=decision + timedelta(days=1),
-            expires_at=decision + timedelta(days=366),
-            ai_analysis="bench",
-            market_regime="bull",
-            model_version="bench",
+            horizon=365,
+            run_id=f"bench-track-{i}",
+            votes=(),
         )
         for i in range(ACTIVE_SIGNALS)
     ]

@@ -5,7 +5,6 @@ explicit ``unavailable`` section, never a 500, when Layer 4 is not deployed or d
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from layer4_timing_service.app import SPEC
 from layer4_timing_service.settings import TimingSettings
 from layer4_timing_service.storage import signals as signal_store
 from layer4_timing_service.storage.signals import Closing, NewSignal
+from layer4_timing_service.testing import new_signal
 
 from .admin_testing import Auth, Caller, RunningAdmin, running_admin
 
@@ -64,29 +64,14 @@ async def admin_user(auth_service: Auth) -> Caller:
 
 def _signal(symbol: str, generated_days_ago: float) -> NewSignal:
     generated = NOW - timedelta(days=generated_days_ago)
-    return NewSignal(
-        cascade_run_id=f"run-{uuid.uuid4().hex[:8]}",
-        symbol=symbol,
-        signal_type="long",
-        entry_price=100.0,
-        target_price=105.0,
-        stop_loss=98.0,
+    return new_signal(
+        symbol,
+        "long",
+        (generated - timedelta(days=1)).date(),
+        100.0,
         target_distance=5.0,
         stop_distance=2.0,
-        horizon_bars=20,
-        confidence=0.7,
-        probability=0.7,
-        agreement=0.6,
-        risk_level="medium",
-        risk_reward_ratio=2.5,
-        position_size=0.05,
-        time_horizon_hours=480,
-        decision_date=(generated - timedelta(days=1)).date(),
         generated_at=generated,
-        expires_at=generated + timedelta(days=20),
-        ai_analysis="admin dashboard test",
-        market_regime="bull",
-        model_version="timing_signals_v5:1",
     )
 
 

@@ -8,7 +8,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -38,64 +38,15 @@ from layer4_timing_service.app import SPEC
 from layer4_timing_service.lifecycle import Tracker
 from layer4_timing_service.settings import TimingSettings
 from layer4_timing_service.storage import signals as store
-from layer4_timing_service.storage.signals import NewSignal, SignalRecord, Vote
+from layer4_timing_service.storage.signals import NewSignal, SignalRecord
+from layer4_timing_service.testing import VOTES, new_signal  # noqa: F401 - the tests import them from here
 
 FEE, SLIPPAGE = 0.001, 0.0005
-VOTES = (
-    Vote("rsi", "long", 0.6),
-    Vote("macd", "short", 0.5),
-    Vote("model", "long", 0.55),
-    Vote("volume", "hold", 0.5),
-)
 
 
 def daily_bars(data_dir: Path, symbol: str, start: str, end: str) -> pd.DataFrame:
     frame, _ = load_candles(data_dir, symbols=symbol, start=start, end=end)
     return frame.sort_values("open_time").reset_index(drop=True)
-
-
-def new_signal(
-    symbol: str,
-    side: str,
-    decision_day: date,
-    close: float,
-    *,
-    target_distance: float,
-    stop_distance: float,
-    horizon: int = 20,
-    run_id: str | None = None,
-    regime: str = "bull",
-    position_size: float = 0.05,
-    votes: tuple[Vote, ...] = VOTES,
-) -> NewSignal:
-    sign = 1.0 if side == "long" else -1.0
-    generated = datetime.combine(decision_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    return NewSignal(
-        cascade_run_id=run_id or f"run-{uuid.uuid4().hex[:8]}",
-        symbol=symbol,
-        signal_type=side,
-        entry_price=close,
-        target_price=close + sign * target_distance,
-        stop_loss=close - sign * stop_distance,
-        target_distance=target_distance,
-        stop_distance=stop_distance,
-        horizon_bars=horizon,
-        confidence=0.8,
-        probability=0.8,
-        agreement=0.7,
-        risk_level="medium",
-        risk_reward_ratio=target_distance / stop_distance,
-        position_size=position_size,
-        time_horizon_hours=horizon * 24,
-        decision_date=decision_day,
-        generated_at=generated,
-        expires_at=generated + timedelta(days=horizon),
-        ai_analysis="test signal",
-        market_regime=regime,
-        model_version="timing_signals_v5:1",
-        market_context={"regime": regime},
-        votes=votes,
-    )
 
 
 async def store_signal(pool: asyncpg.Pool, signal: NewSignal) -> SignalRecord:
