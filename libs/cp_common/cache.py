@@ -208,6 +208,20 @@ class RateLimiter:
         self._remember(key, local)
         return usable > 0, retry_after
 
+    def take_reserved(self, key: str) -> bool:
+        """Count one call from this process's reservation, if one has calls left in the current
+        window; ``False`` (nothing counted): only :meth:`hit` can decide (Redis, or a refusal)."""
+        local = self._local.get(key)
+        if (
+            local is None
+            or local.refused
+            or local.remaining <= 0
+            or local.window != int(time.time()) // self.window
+        ):
+            return False
+        local.remaining -= 1
+        return True
+
     def _remember(self, key: str, local: _Reservation) -> None:
         if key not in self._local and len(self._local) >= _MAX_LOCAL_KEYS:
             current = local.window

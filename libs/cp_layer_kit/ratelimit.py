@@ -39,9 +39,10 @@ def _limiter(runtime: Runtime, name: str, limit: int, window_s: int) -> RateLimi
 
 def per_user_limit(name: str, limit: int, window_s: int = 60) -> Callable[..., Awaitable[Principal]]:
     async def limited(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
-        allowed, retry_after = await _limiter(request.app.state.runtime, name, limit, window_s).hit(
-            principal.user_id
-        )
+        limiter = _limiter(request.app.state.runtime, name, limit, window_s)
+        allowed, retry_after = await limiter.hit(principal.user_id)
+        # the limit this route applies, for a hot read answered again in front of it
+        request.state.rate_limiters = (*getattr(request.state, "rate_limiters", ()), limiter)
         if not allowed:
             raise HTTPException(status_code=429, detail=MESSAGE, headers={"Retry-After": str(retry_after)})
         return principal

@@ -1,6 +1,7 @@
 """The FastAPI app factory every service uses.
 
-It wires the envelope and error handlers, request ids, RED metrics, CORS, a request-body limit
+It wires the envelope and error handlers, request ids, RED metrics, CORS, cached hot reads
+answered in front of the routes (:mod:`cp_common.http.hot_reads`), a request-body limit
 (``HTTP_MAX_BODY_BYTES``, 413), OpenAPI with the error responses (:mod:`cp_common.http.openapi`), ``/healthz``
 (liveness: the process answers), ``/readyz`` (readiness: every registered dependency check
 passes within a timeout) and ``/metrics``. A service passes its routers, its readiness checks
@@ -22,6 +23,7 @@ from fastapi.responses import JSONResponse
 from cp_common.http.body_limit import BodyLimitMiddleware
 from cp_common.http.envelope import error_body, ok
 from cp_common.http.error_handlers import install_error_handlers
+from cp_common.http.hot_reads import HotReadsMiddleware, HotRoutes
 from cp_common.http.middleware import RequestContextMiddleware
 from cp_common.http.openapi import install_openapi
 from cp_common.logging import configure_logging
@@ -119,6 +121,9 @@ def create_app(
     app.state.settings = settings
     app.state.readiness_checks = checks
     install_error_handlers(app)
+    # innermost: a cached hot read is answered with the CORS headers, ids and metrics of any other
+    app.state.hot_reads = HotRoutes()
+    app.add_middleware(HotReadsMiddleware, routes=app.state.hot_reads)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -65,5 +65,9 @@ def _timestamp() -> bytes:
 def ok_preserialised(data_json: bytes, *, headers: dict[str, str] | None = None) -> Response:
     """The success envelope around ``data`` that is already JSON (a cached answer), with a fresh
     ``timestamp``: the same bytes :class:`Envelope` would produce, without serialising again."""
-    body = b'{"success":true,"data":' + data_json + b',"timestamp":"' + _timestamp() + b'"}'
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(success_body(data_json), media_type="application/json", headers=headers)
+
+
+def success_body(data_json: bytes) -> bytes:
+    """The bytes of the success envelope around ``data`` that is already JSON."""
+    return b'{"success":true,"data":' + data_json + b',"timestamp":"' + _timestamp() + b'"}'

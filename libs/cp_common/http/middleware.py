@@ -10,20 +10,21 @@ key per call), and the access-log record is only built when the logger is enable
 
 Access lines are handed to a writer thread (:class:`_AccessLogWriter`) instead of being written
 on the event loop: one blocking write to stdout per request cost about a third of a cheap
-request's time (docs/performance.md). The thread formats and writes them through the root
-logger's handlers, with the request id and caller captured on the event loop. The queue is
-bounded: under a flood the excess lines are dropped (and counted), never the requests.
+request's time (docs/performance.md). The thread formats them and writes what queued up since
+its last write in one go through the root logger's handlers, with the request id and caller
+captured on the event loop. The queue is bounded: under a flood the excess lines are dropped
+(and counted), never the requests.
 """
 
 from __future__ import annotations
 
 import atexit
-import copy
 import logging
 import queue
 import re
+import threading
 import time
-from logging.handlers import QueueHandler, QueueListener
+from logging.handlers import QueueHandler
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -44,34 +45,75 @@ _MAX_CACHED_CHILDREN = 4096
 ACCESS_LOG_QUEUE_SIZE = 10_000
 
 
-class _ToRootHandlers(logging.Handler):
-    """Hands a record to whatever handlers the root logger has now (configure_logging swaps them)."""
+#: Lines written per system call at most (a batch is whatever queued up since the last write).
+WRITE_BATCH = 512
 
-    def emit(self, record: logging.LogRecord) -> None:
-        for handler in logging.getLogger().handlers:
-            if record.levelno >= handler.level:
+
+def _write_batch(records: list[logging.LogRecord]) -> None:
+    """Hand ``records`` to the root logger's handlers as they are now (configure_logging swaps
+    them): a plain stream handler gets the batch's lines in one write and one flush, any other
+    handler one record at a time."""
+    for handler in logging.getLogger().handlers:
+        wanted = [r for r in records if r.levelno >= handler.level]
+        if type(handler) is not logging.StreamHandler:
+            for record in wanted:
                 handler.handle(record)
+            continue
+        lines = [handler.format(r) for r in wanted if handler.filter(r)]
+        if not lines:
+            continue
+        with handler.lock:  # type: ignore[union-attr]  # a StreamHandler always has its lock
+            try:
+                handler.stream.write("\n".join(lines) + handler.terminator)
+                handler.flush()
+            except Exception:  # what logging does: report on stderr, never raise
+                handler.handleError(records[0])
 
 
 class _AccessLogWriter(QueueHandler):
+    """The queue of access lines and the thread that writes them.
+
+    Not the stdlib's ``QueueListener``: it hands records to the handlers one by one, and a
+    write plus a flush per line was, with everything else cached, the writer thread's largest
+    cost (a system call per request, holding the GIL around it). This thread takes whatever
+    queued up since its last write and writes it at once.
+    """
+
     def __init__(self) -> None:
         # SimpleQueue: no lock/condition round trip per line (queue.Queue's notify showed up in
         # the profile); bounded by hand in enqueue().
-        self._lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        self._lines: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
         super().__init__(self._lines)
         self.dropped = 0
-        self._listener = QueueListener(self._lines, _ToRootHandlers())
-        self._listener.start()
-        atexit.register(self._listener.stop)  # writes what is still queued
+        self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
+        self._thread.start()
+        atexit.register(self.stop)  # writes what is still queued
+
+    def _run(self) -> None:
+        while True:
+            first = self._lines.get()
+            batch = [] if first is None else [first]
+            stop = first is None
+            while not stop and len(batch) < WRITE_BATCH:
+                try:
+                    record = self._lines.get_nowait()
+                except queue.Empty:
+                    break
+                stop = record is None
+                if record is not None:
+                    batch.append(record)
+            if batch:
+                _write_batch(batch)
+            if stop:
+                return
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._lines.put(None)
+            self._thread.join(timeout=5)
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        # The formatter runs in the writer thread, where the request's context is not set.
-        record = copy.copy(record)
-        record.request_id = request_id_var.get()
-        caller = caller_var.get()
-        if caller:
-            record.caller = caller
-        return record
+        return record  # made for this handler alone (RequestContextMiddleware._record)
 
     def enqueue(self, record: logging.LogRecord) -> None:
         if self._lines.qsize() >= ACCESS_LOG_QUEUE_SIZE:
@@ -168,12 +210,20 @@ class RequestContextMiddleware:
         method = scope.get("method", "GET")
         self._metrics.observe(method, route, status, elapsed)
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            access_log.handle(_access_record(method, route, status, elapsed))
+
+
+def _access_record(method: str, route: str, status: int, elapsed: float) -> logging.LogRecord:
+    """The access line's record, made directly (``Logger.info`` would also look up its caller's
+    frame), with the request's id and caller captured here: the writer thread formats it, where
+    the request's context is not set."""
+    record = logging.LogRecord(access_log.name, logging.INFO, __file__, 0, "request", None, None)
+    record.method = method
+    record.route = route
+    record.status = status
+    record.duration_ms = round(elapsed * 1000, 2)
+    record.request_id = request_id_var.get()
+    caller = caller_var.get()
+    if caller:
+        record.caller = caller
+    return record

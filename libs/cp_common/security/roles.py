@@ -60,9 +60,13 @@ def require_roles(*roles: Role | str) -> Callable[..., Awaitable[Principal]]:
         else "requires role " + " or ".join(sorted(allowed))
     )
 
-    async def require_allowed_role(principal: Principal = Depends(current_principal)) -> Principal:
+    async def require_allowed_role(
+        request: Request, principal: Principal = Depends(current_principal)
+    ) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(message)
+        # what admitted the caller, for a hot read answered again in front of the route
+        request.state.allowed_roles = allowed & getattr(request.state, "allowed_roles", allowed)
         return principal
 
     return require_allowed_role

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from cp_common.errors import Forbidden
 from cp_common.security.principal import Principal
@@ -44,9 +44,10 @@ def require_scope(
     if scope not in KNOWN:
         raise ValueError(f"unknown scope {scope!r}")
 
-    async def require_allowed_scope(principal: Principal = Depends(who)) -> Principal:
+    async def require_allowed_scope(request: Request, principal: Principal = Depends(who)) -> Principal:
         if not allows(principal, scope):
             raise Forbidden(f"this token's scope does not include {scope}")
+        request.state.required_scopes = (*getattr(request.state, "required_scopes", ()), scope)
         return principal
 
     return require_allowed_scope

@@ -21,6 +21,7 @@ from auth_service.components import AuthComponents
 from auth_service.sessions import ACCOUNT_DEACTIVATED, Sessions
 from cp_common.errors import Unauthorized
 from cp_common.http import Envelope, ok
+from cp_common.http.hot_reads import hot_read
 from cp_common.http.openapi import error_responses
 from cp_common.security import Principal, current_principal
 
@@ -80,7 +81,9 @@ async def logout(
 
 @router.get("/me", response_model=Envelope[UserOut])
 async def me(
-    principal: Principal = Depends(current_principal), parts: AuthComponents = Depends(components)
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    parts: AuthComponents = Depends(components),
 ) -> object:
     async def build() -> bytes:
         user = await repo.user_by_id(parts.pool, principal.user_id)
@@ -88,7 +91,7 @@ async def me(
             raise Unauthorized(ACCOUNT_DEACTIVATED)
         return UserOut.model_validate(user.public()).model_dump_json().encode()
 
-    return await parts.me_answers.answer(principal.user_id, build)
+    return await hot_read(request, parts.me_answers, build, per_caller=True)
 
 
 @router.put("/me/password", response_model=Envelope[TokensOut], responses=error_responses(400, 429))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncpg
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from cp_common.errors import NotFound, Unavailable
 from cp_common.http import Envelope, ok
+from cp_common.http.hot_reads import hot_read
 from cp_common.http.read_cache import PreserialisedCache
 from cp_common.security import Principal
 from ingestion_service.api import params, views
@@ -66,6 +67,7 @@ async def get_asset(symbol: params.Symbol, _: Principal | None = Reader, db: asy
 
 @router.get("/candles/{symbol}", response_model=Envelope[CandlesOut])
 async def get_candles(
+    request: Request,
     symbol: params.Symbol,
     _: Principal | None = Reader,
     interval: params.IntervalQuery = "1d",
@@ -88,7 +90,7 @@ async def get_candles(
         )
         return data.model_dump_json().encode()
 
-    return await cache.answer((symbol.upper(), interval, first, last, limit), build)
+    return await hot_read(request, cache, build)
 
 
 @router.get("/overview", response_model=Envelope[OverviewOut])

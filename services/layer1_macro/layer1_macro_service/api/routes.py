@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic_core import to_json
 
 from cp_common.errors import BadRequest
 from cp_common.http import ok
+from cp_common.http.hot_reads import hot_read
 from cp_common.security import Principal
 from cp_layer_kit.convert import json_number
 from cp_layer_kit.layer import LayerKit, layer_kit
@@ -48,7 +49,9 @@ REGIME_FIELDS = (
 
 @router.get("/market-regime")
 async def market_regime(
-    kit: LayerKit = Depends(layer_kit), _: Principal = Depends(per_user_limit("market-regime", 100))
+    request: Request,
+    kit: LayerKit = Depends(layer_kit),
+    _: Principal = Depends(per_user_limit("market-regime", 100)),
 ) -> Any:
     """The latest regime (cached 300 s), or ``{"regime": "unknown", "confidence": 0.0}``."""
 
@@ -57,7 +60,7 @@ async def market_regime(
         return to_json(NO_REGIME if latest is None else {k: latest.get(k) for k in REGIME_FIELDS})
 
     # kept pre-serialised in the process, dropped when it stores a new analysis (kit.reads)
-    return await kit.reads.answer("market-regime", build)
+    return await hot_read(request, kit.reads, build)
 
 
 @router.get("/sentiment")

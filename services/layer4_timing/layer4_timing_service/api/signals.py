@@ -8,11 +8,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from pydantic_core import to_json
 
 from cp_common.errors import BadRequest, NotFound
 from cp_common.http import ok
+from cp_common.http.hot_reads import hot_read
 from layer4_timing_service import paper
 from layer4_timing_service.api import views
 from layer4_timing_service.api.deps import Components, DetailCaller, ExecuteCaller, FeedbackCaller, ListCaller
@@ -49,6 +50,7 @@ def signal_uuid(raw: str) -> uuid.UUID:
 
 @router.get("/signals")
 async def list_signals(
+    request: Request,
     caller: ListCaller,
     components: Components,
     status: Status = "active",
@@ -86,7 +88,7 @@ async def list_signals(
         return to_json(data)
 
     # public: every caller asking the same query gets the same page (kept pre-serialised)
-    return await components.reads.answer(("signals", where, limit, cursor), build)
+    return await hot_read(request, components.reads, build)
 
 
 @router.get("/signals/{signal_id}")
