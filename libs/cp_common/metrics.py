@@ -25,6 +25,11 @@ HTTP_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 HTTP_IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being handled")
+HTTP_HOT_READS = Counter(
+    "http_hot_read_answers_total",
+    "Hot reads answered from cache in front of their route (cp_common.http.hot_reads)",
+    ["route"],
+)
 
 KAFKA_CONSUMED = Counter(
     "kafka_consumer_messages_total",

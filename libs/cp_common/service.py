@@ -375,6 +375,7 @@ def main(
         print(usage, file=sys.stderr)
         return 2
     app = build_app(spec, settings)
+    app.state.freeze_heap_after_start = True
     uvicorn.run(
         app,
         host=settings.http_host,

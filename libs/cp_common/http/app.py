@@ -11,6 +11,7 @@ and its own lifespan (pools, consumers, gRPC server).
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -83,6 +84,21 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+def _freeze_heap(app: FastAPI) -> None:
+    """Leave what start-up built (modules, the app, models, pools) out of every later garbage
+    collection, in a service process (``freeze_heap_after_start``, set by its ``serve`` command).
+
+    A full collection walks every tracked object. Under load, the objects of the requests in
+    flight are promoted to the oldest generation at each younger collection, which triggers a
+    full collection more than once a second; over the whole start-up heap each one stopped the
+    event loop for 65-77 ms (auth, measured), the largest share of p99 at 256 connections. Over
+    what is left after the freeze they take 7-8 ms.
+    """
+    if getattr(app.state, "freeze_heap_after_start", False):
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(
     settings: ServiceSettings,
     *,
@@ -102,9 +118,11 @@ def create_app(
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         if lifespan is None:
+            _freeze_heap(app)
             yield
             return
         async with lifespan(app):
+            _freeze_heap(app)
             yield
 
     app = FastAPI(

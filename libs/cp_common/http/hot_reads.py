@@ -33,12 +33,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
+from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cp_common.cache import RateLimiter
 from cp_common.context import caller_var
 from cp_common.http.envelope import success_body
 from cp_common.http.read_cache import PreserialisedCache
+from cp_common.metrics import HTTP_HOT_READS
 from cp_common.security.principal import Principal, Role
 from cp_common.security.scopes import allows
 from cp_common.security.token_cache import VerifiedTokenCache
@@ -61,6 +63,7 @@ class HotRoute:
     scopes: tuple[str, ...]
     limiter: RateLimiter | None
     per_caller: bool
+    answered: Counter  # this route's child of HTTP_HOT_READS
 
     def caller(self, scope: Scope) -> tuple[bool, Principal | None]:
         """(admitted, the caller): whether the route would admit the request's caller, checked on
@@ -151,6 +154,7 @@ class HotReadsMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
         self.routes.served += 1
+        hot.answered.inc()
         return True
 
 
@@ -194,6 +198,7 @@ async def hot_read(
             scopes=scopes,
             limiter=limiters[0] if limiters else None,
             per_caller=per_caller,
+            answered=HTTP_HOT_READS.labels(getattr(request.scope.get("route"), "path", "unmatched")),
         )
         routes.learn(request.scope["path"], hot)
     return response

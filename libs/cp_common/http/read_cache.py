@@ -10,6 +10,10 @@ round trip, no model building, no serialisation.
 - Every entry also expires ``ttl_s`` after it was built: the bound on staleness for replicas that
   did not write themselves (and for writes whose commit the writer cannot observe).
 - An answer computed while an invalidation happened is not kept (:attr:`version`).
+- Concurrent misses of one key share one build (:meth:`PreserialisedCache.answer`): when an entry
+  expires under load, every request in flight would otherwise run the database read at once
+  (at 256 connections, a burst that queued on the pool for up to seconds). A request that
+  arrives after an invalidation does not join a build begun before it.
 
     cached = cache.get(key)
     if cached is not None:
@@ -24,6 +28,7 @@ round trip, no model building, no serialisation.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 
@@ -40,6 +45,7 @@ class PreserialisedCache:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._entries: dict[Hashable, tuple[bytes, float]] = {}
+        self._building: dict[tuple[Hashable, int], asyncio.Task[bytes]] = {}
         #: Changes with every invalidation; an answer built under another version is not kept.
         self.version = 0
 
@@ -68,11 +74,34 @@ class PreserialisedCache:
 
     async def answer(self, key: Hashable, build: Callable[[], Awaitable[bytes]]) -> Response:
         """The success envelope around the cached ``data`` of ``key``, built (and kept) on a miss.
-        ``build`` returns the JSON of ``data``; an exception from it is not cached."""
+        ``build`` returns the JSON of ``data``; an exception from it is not cached (every request
+        that shared the build gets it)."""
         cached = self.get(key)
         if cached is not None:
             return ok_preserialised(cached)
+        return ok_preserialised(await self.built(key, build))
+
+    async def built(self, key: Hashable, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The JSON of ``key``'s ``data`` from one build shared by every concurrent miss."""
         version = self.version
-        data_json = await build()
-        self.put(key, data_json, version)
-        return ok_preserialised(data_json)
+        task = self._building.get((key, version))
+        if task is None:
+            task = asyncio.ensure_future(self._build(key, version, build))
+            task.add_done_callback(_retrieved)
+            self._building[(key, version)] = task
+        # shielded: a request that goes away does not cancel the build the others wait for
+        return await asyncio.shield(task)
+
+    async def _build(self, key: Hashable, version: int, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        try:
+            data_json = await build()
+            self.put(key, data_json, version)
+            return data_json
+        finally:
+            del self._building[(key, version)]
+
+
+def _retrieved(task: asyncio.Task[bytes]) -> None:
+    """Marks a build's exception as seen: every request that waited on it may have gone away."""
+    if not task.cancelled():
+        task.exception()

@@ -28,7 +28,7 @@ from cp_common.errors import Unauthorized, Unavailable
 from cp_common.security import scopes
 from cp_common.security.denylist import DenylistNotPrimed
 from cp_common.security.principal import Principal, Role
-from cp_common.security.token_cache import VerifiedTokenCache
+from cp_common.security.token_cache import VerifiedTokenCache, token_key
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class JwtVerifier:
         #: Verified tokens served again without a signature check or denylist round trip (see
         #: :mod:`cp_common.security.token_cache`); ``None``: every request is fully checked.
         self.cache = cache
+        self._verifying: dict[tuple[bytes, int], asyncio.Task[Principal]] = {}
         #: Number of JWKS requests made (observability and tests).
         self.fetch_count = 0
 
@@ -127,6 +128,26 @@ class JwtVerifier:
         cached = cache.get(token)
         if cached is not None:
             return cached
+        # Concurrent requests with a token whose entry just expired share one full check
+        # (otherwise a token used on many connections costs a burst of denylist reads every
+        # few seconds); one that began before a flush is not shared after it.
+        key = (token_key(token), cache.generation)
+        task = self._verifying.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._verify_and_keep(token, cache))
+            task.add_done_callback(lambda done: self._checked(key, done))
+            self._verifying[key] = task
+        principal = await asyncio.shield(task)  # a request that goes away leaves the check running
+        if cache.is_revoked(principal.jti):  # pushed while the shared check ran
+            raise Unauthorized(MSG_REVOKED)
+        return principal
+
+    def _checked(self, key: tuple[bytes, int], task: asyncio.Task[Principal]) -> None:
+        del self._verifying[key]
+        if not task.cancelled():
+            task.exception()  # seen: the requests that waited on it may have gone away
+
+    async def _verify_and_keep(self, token: str, cache: VerifiedTokenCache) -> Principal:
         generation = cache.generation
         principal = await self._verify(token)
         cache.put(token, principal, generation)

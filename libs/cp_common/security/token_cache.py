@@ -87,6 +87,10 @@ class VerifiedTokenCache:
             self._evict()
         self._entries[token_key(token)] = (principal, valid_until)
 
+    def is_revoked(self, jti: str) -> bool:
+        """Whether a revocation of ``jti`` was pushed (and its token has not expired yet)."""
+        return jti in self._revoked
+
     def revoke(self, jti: str, expires_at: float) -> None:
         """A pushed revocation: refuse ``jti`` from now on (remembered until its token expires)."""
         self._revoked[jti] = expires_at

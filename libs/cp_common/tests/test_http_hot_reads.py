@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, Query, Request
+from prometheus_client import REGISTRY
 from pydantic_core import to_json
 
 from cp_common.cache import create_redis
@@ -17,6 +18,7 @@ from cp_common.http import create_app
 from cp_common.http.hot_reads import hot_read
 from cp_common.http.read_cache import PreserialisedCache
 from cp_common.security import Principal, Role, current_principal, require_roles
+from cp_common.security.jwt_verifier import MSG_REVOKED
 from cp_common.security.token_cache import VerifiedTokenCache
 from cp_common.settings import ServiceSettings
 from cp_layer_kit.ratelimit import per_user_limit
@@ -100,10 +102,22 @@ def without_timestamp(response: httpx.Response) -> tuple[int, dict[str, object],
     return response.status_code, body, headers
 
 
+def samples(route: str) -> tuple[float, float]:
+    """(hot answers, 200 answers) of ``route`` counted so far."""
+    hot = REGISTRY.get_sample_value("http_hot_read_answers_total", {"route": route})
+    answers = REGISTRY.get_sample_value(
+        "http_requests_total", {"method": "GET", "route": route, "status": "200"}
+    )
+    return hot or 0.0, answers or 0.0
+
+
 async def test_a_cached_answer_is_served_again_in_front_of_the_route(service):
+    hot_before, answers_before = samples("/public/{symbol}")
     first = await service.http.get("/public/BTC?limit=3")
     second = await service.http.get("/public/BTC?limit=3")
     assert service.reads.builds == ["public"] and served(service) == 1
+    # counted like any answer, under the route's template, and as a hot one
+    assert samples("/public/{symbol}") == (hot_before + 1, answers_before + 2)
     assert without_timestamp(first) == without_timestamp(second)
     assert second.json()["data"] == {"symbol": "BTC", "limit": 3}
     assert second.headers["x-request-id"] != first.headers["x-request-id"]
@@ -155,9 +169,9 @@ async def test_no_token_a_bad_one_or_a_revoked_one_is_refused_by_the_route(servi
     service.cache.revoke(principal.jti, principal.expires_at.timestamp())  # as a pushed revocation
     refused = await service.http.get("/me", headers=bearer(token))
     assert served(service) == 1
-    # the route verifies again: the verifier has no denylist here, so the signature admits it
-    # and the cache keeps refusing it (a revoked jti is never cached again)
-    assert refused.status_code == 200 and service.cache.get(token) is None
+    # the route verifies again and refuses it too (the pushed revocation, with no denylist here)
+    assert refused.status_code == 401 and refused.json()["error"] == MSG_REVOKED
+    assert service.cache.get(token) is None
 
 
 async def test_a_role_the_route_refuses_is_refused(service):

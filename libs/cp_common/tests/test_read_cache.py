@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -80,3 +81,64 @@ def test_entries_expire_and_a_flood_of_keys_starts_over(monkeypatch: pytest.Monk
     for key in ("a", "b", "c", "d"):
         cache.put(key, b"1", cache.version)
     assert len(cache) == 1 and cache.get("d") == b"1"
+
+
+async def test_concurrent_misses_share_one_build() -> None:
+    cache = PreserialisedCache(ttl_s=60)
+    started = asyncio.Event()
+    release = asyncio.Event()
+    builds: list[int] = []
+
+    async def build() -> bytes:
+        builds.append(cache.version)
+        started.set()
+        await release.wait()
+        return b'{"n":1}'
+
+    waiting = [asyncio.create_task(cache.answer("k", build)) for _ in range(50)]
+    await started.wait()
+    waiting[0].cancel()  # a request that goes away does not take the build with it
+    release.set()
+    answers = await asyncio.gather(*waiting[1:])
+    assert builds == [0] and all(_body(a)["data"] == {"n": 1} for a in answers)
+    assert waiting[0].cancelled() and cache.get("k") == b'{"n":1}'
+
+
+async def test_a_miss_after_an_invalidation_does_not_join_an_older_build() -> None:
+    cache = PreserialisedCache(ttl_s=60)
+    release = asyncio.Event()
+    builds: list[int] = []
+
+    async def build() -> bytes:
+        builds.append(len(builds) + 1)
+        number = builds[-1]
+        await release.wait()
+        return f'{{"build":{number}}}'.encode()
+
+    before = asyncio.create_task(cache.answer("k", build))
+    await asyncio.sleep(0.01)
+    cache.invalidate()  # a write committed meanwhile
+    after = asyncio.create_task(cache.answer("k", build))
+    await asyncio.sleep(0.01)
+    release.set()
+    assert _body(await before)["data"] == {"build": 1}
+    assert _body(await after)["data"] == {"build": 2}
+    assert builds == [1, 2] and cache.get("k") == b'{"build":2}'
+
+
+async def test_a_failed_build_fails_every_request_sharing_it_and_is_not_kept() -> None:
+    cache = PreserialisedCache(ttl_s=60)
+    release = asyncio.Event()
+    calls: list[int] = []
+
+    async def build() -> bytes:
+        calls.append(1)
+        await release.wait()
+        raise LookupError("no such symbol")
+
+    waiting = [asyncio.create_task(cache.answer("k", build)) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert len(calls) == 1 and all(isinstance(r, LookupError) for r in results)
+    assert cache.get("k") is None and len(cache) == 0

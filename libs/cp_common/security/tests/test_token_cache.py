@@ -159,3 +159,30 @@ async def test_a_broken_subscription_flushes_the_cache_until_resubscribed(
     assert listener.cache.get(token) is not None
     await TokenDenylist(redis).revoke_many([Revocation("gap", time.time() + 300)])
     assert await _refused_within(verifier, token, 0.5) < 0.5
+
+
+async def test_concurrent_checks_of_one_token_share_one_denylist_read(
+    cached: tuple[JwtVerifier, RevocationListener], redis: aioredis.Redis, make_token: TokenFactory
+) -> None:
+    verifier, listener = cached
+    reads: list[str] = []
+    is_revoked = verifier.is_revoked
+    assert is_revoked is not None
+
+    async def counted(jti: str) -> bool:
+        reads.append(jti)
+        await asyncio.sleep(0.05)  # a slow denylist: every request arrives while it is read
+        return await is_revoked(jti)
+
+    verifier.is_revoked = counted
+    token = make_token(jti="shared")
+    principals = await asyncio.gather(*(verifier.verify(token) for _ in range(100)))
+    assert reads == ["shared"] and {p.jti for p in principals} == {"shared"}
+    # a revocation pushed while a shared check runs refuses every request that waited on it
+    listener.cache.flush(disable=False)
+    waiting = [asyncio.create_task(verifier.verify(token)) for _ in range(10)]
+    await asyncio.sleep(0.01)
+    listener.cache.revoke("shared", time.time() + 300)
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert len(reads) == 2
+    assert all(isinstance(r, Unauthorized) and r.message == MSG_REVOKED for r in results)
