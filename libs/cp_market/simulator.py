@@ -498,7 +498,9 @@ class SimulationRun:
         frame["quality_flags"] = ""
         candles = to_candle_frame(frame[list(CANDLE_COLUMNS)])
         regime_series = pd.Series(regimes, index=pd.DatetimeIndex(times, name="open_time"), name="regime")
-        snap_frame = pd.DataFrame(snaps, index=pd.DatetimeIndex(times, name="date"))
+        # no steps (a restart that is already up to date): still the snapshot columns
+        columns = None if snaps else list(SNAPSHOT_COLUMNS)
+        snap_frame = pd.DataFrame(snaps, index=pd.DatetimeIndex(times, name="date"), columns=columns)
         # daily snapshot = state at the last step of each UTC day; regime = most frequent
         day = snap_frame.index.floor("D")
         snapshots = snap_frame.groupby(day).last()

@@ -161,3 +161,13 @@ def test_check_candle_keeps_an_open_candle_only_when_asked() -> None:
     assert check_candle(candle, as_of=as_of)[1] is RejectReason.INCOMPLETE_CANDLE
     kept, _ = check_candle(candle, as_of=as_of, config=ValidationConfig(include_incomplete=True))
     assert kept is not None and not kept.is_closed and "incomplete" in kept.quality_flags
+
+
+def test_advancing_by_no_period_returns_an_empty_market() -> None:
+    """A feed restarted in the hour it last caught up with advances by nothing."""
+    run = MarketSimulator(seed=9).run("1h", start="2024-03-01")
+    run.advance(5)
+    empty = run.advance(0)
+    assert empty.candles.empty and empty.snapshots.empty and empty.regimes.empty
+    assert list(empty.candles.columns) == list(run.advance(1).candles.columns)
+    assert run.next_open_time == pd.Timestamp("2024-03-01 06:00", tz="UTC")
