@@ -382,6 +382,9 @@ def main(
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=10,
+        # Longer than the gateway's idle upstream connections live (nginx: 60 s), so a request
+        # never goes out on a connection uvicorn is closing (uvicorn's default is 5 s).
+        timeout_keep_alive=75,
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",

@@ -20,4 +20,11 @@ async def hello() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["HTTP_PORT"]), log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(os.environ["HTTP_PORT"]),
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=75,  # as cp_common.service runs a service
+    )
