@@ -17,6 +17,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cp_common import topics
 from cp_common.kafka import headers as h
+from cp_layer_kit.testing import LocalTokens
 from cp_testing.apps import running_app
 from cp_testing.waiting import eventually
 from cryptopredict.common.v1 import market_pb2 as common
@@ -310,11 +311,15 @@ async def test_reads_need_a_token_when_not_public(
         ingestion_data_dir=tmp_path_factory.mktemp("no-data"),
         CP_STATE_DIR=tmp_path_factory.mktemp("state"),
     )
+    tokens = LocalTokens()
     async with running_app(SPEC, settings) as running, running.client() as client:
         anonymous = await client.get("/api/v1/market/assets")
         forged = await client.get("/api/v1/market/candles/BTC", headers={"Authorization": "Bearer not-a-jwt"})
+        running.app.state.jwt_verifier = tokens.verifier()
+        signed_in = await client.get("/api/v1/market/assets", headers=tokens.headers())
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "missing bearer token"
     assert forged.status_code == 401 and forged.json()["success"] is False
+    assert signed_in.status_code == 200 and signed_in.json()["success"] is True
 
 
 def test_public_reads_default_by_environment() -> None:

@@ -33,4 +33,4 @@ async def reader(
     When public, OpenAPI declares no token for the routes using it."""
     if request.app.state.settings.reads_are_public:
         return None
-    return await _any_role(await current_principal(request, credentials))
+    return await _any_role(request, await current_principal(request, credentials))
