@@ -105,7 +105,8 @@ class HotRoutes:
 
     def __init__(self) -> None:
         self._by_path: dict[str, HotRoute] = {}
-        #: Answers sent by the middleware (tests and the benchmark read it).
+        #: Answers this app's middleware sent (``http_hot_read_answers_total`` counts them per route
+        #: across every app of the process; tests run several apps in one).
         self.served = 0
 
     def get(self, path: str) -> HotRoute | None:
